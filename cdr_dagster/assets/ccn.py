@@ -1,0 +1,53 @@
+"""The Circular Carbon Network's list of CDR companies, dropped in by hand (group ``ccn``)."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+
+from cdr_dagster.metadata import table_metadata
+from cdr_dagster.resources.ccn_input import CCN_FORMAT, CcnCompaniesFile
+from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
+from cdr_dagster.transforms.ccn import (
+    CcnValidationError,
+    ccn_pathway_counts,
+    read_ccn_csv,
+    validate_ccn_companies,
+)
+
+
+@dg.asset(
+    group_name="ccn",
+    kinds={"python", "pandas", "csv"},
+    owners=["team:data-platform"],
+    code_version="1",
+    metadata={PREFIX_METADATA_KEY: "raw"},
+)
+def ccn_companies(
+    context: dg.AssetExecutionContext, ccn_input: CcnCompaniesFile
+) -> dg.MaterializeResult[pd.DataFrame]:
+    """CDR companies tracked by the Circular Carbon Network (an XPRIZE research initiative), with
+    their founding year and removal pathway. CCN has no API: a person maintains
+    ``raw/ccn_companies.csv``; this asset validates it hard (a bad row rejects the whole file,
+    naming every offending line) and keeps a dated copy of what was accepted."""
+    data, source = ccn_input.read()
+    try:
+        companies = validate_ccn_companies(read_ccn_csv(data), current_year=datetime.now(UTC).year)
+    except CcnValidationError as error:
+        raise dg.Failure(
+            description=f"{ccn_input.storage.location(ccn_input.key)} was rejected, nothing "
+            f"published: {error}. Expected {CCN_FORMAT}.",
+            metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in error.problems))},
+            allow_retries=False,
+        ) from None
+    if source == "sample":
+        context.log.warning("ccn_companies: no file dropped in; using the bundled SAMPLE")
+    return dg.MaterializeResult(
+        value=companies,
+        metadata={
+            **table_metadata(companies),
+            "source": source,
+            "input": dg.MetadataValue.path(ccn_input.storage.location(ccn_input.key)),
+            "companies_by_pathway": dg.MetadataValue.json(ccn_pathway_counts(companies)),
+        },
+    )

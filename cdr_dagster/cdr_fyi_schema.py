@@ -1,0 +1,137 @@
+"""What cdr.fyi's four tables hold, and how a page of JSON records becomes a table.
+
+The documented field lists come from docs.cdr.fyi. They fix the column order of the raw CSVs:
+documented fields first, in this order, then any field cdr.fyi adds later (never dropped), sorted
+so that the order does not depend on which record happened to come first.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+TABLES: tuple[str, ...] = ("marketplaces", "orders", "purchasers", "suppliers")
+
+ID_COLUMNS: dict[str, str] = {
+    "marketplaces": "marketplace_id",
+    "orders": "order_id",
+    "purchasers": "purchaser_id",
+    "suppliers": "supplier_id",
+}
+
+ORDER_FIELDS: tuple[str, ...] = (
+    "order_id",
+    "purchaser_id",
+    "supplier_id",
+    "marketplace_id",
+    "status",
+    "delivery_status_source",
+    "delivery_verified",
+    "delivery_forecast",
+    "delivery_verification_source",
+    "method",
+    "tons_purchased",
+    "price_usd",
+    "latest_delivery_date",
+    "durability_years",
+    "announcement_date",
+    "announcement_link",
+    "source_type",
+    "notes",
+    "parent_id",
+    # present in real responses, not (yet) in the reference docs
+    "tons_delivered",
+    "type_of_agreement",
+)
+
+
+def _entity_fields(entity: str, *extra: str) -> tuple[str, ...]:
+    return (
+        f"{entity}_id",
+        "name",
+        "methods",
+        "website",
+        "logo",
+        "slug",
+        "tagline",
+        "description",
+        "year_founded",
+        "geo_city",
+        "geo_country",
+        "twitter",
+        "is_verified",
+        *extra,
+    )
+
+
+DOCUMENTED_FIELDS: dict[str, tuple[str, ...]] = {
+    "marketplaces": _entity_fields("marketplace"),
+    "orders": ORDER_FIELDS,
+    "purchasers": _entity_fields("purchaser", "created_at"),
+    "suppliers": _entity_fields("supplier"),
+}
+
+# Columns without which the dashboard cannot be built (the quality gates check them).
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "marketplaces": ("marketplace_id", "name"),
+    "orders": (
+        "order_id",
+        "purchaser_id",
+        "supplier_id",
+        "method",
+        "tons_purchased",
+        "price_usd",
+        "announcement_date",
+        "tons_delivered",
+        "type_of_agreement",
+    ),
+    "purchasers": ("purchaser_id", "name", "created_at"),
+    "suppliers": ("supplier_id", "name"),
+}
+
+# Separator for flattened nested objects: {"geo": {"lat": 1}} becomes the column "geo.lat".
+NESTED_SEPARATOR = "."
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}{NESTED_SEPARATOR}"))
+        elif isinstance(value, list):
+            # lists (e.g. several methods) stay one cell, as JSON, so nothing is lost
+            flat[name] = json.dumps(value, ensure_ascii=False)
+        else:
+            flat[name] = value
+    return flat
+
+
+def ordered_columns(table: str, present: list[str]) -> list[str]:
+    """Documented fields first (those present), then new fields in sorted order."""
+    documented = [c for c in DOCUMENTED_FIELDS[table] if c in present]
+    return documented + sorted(set(present) - set(documented))
+
+
+def records_to_frame(table: str, records: list[dict[str, Any]]) -> tuple[pd.DataFrame, int]:
+    """Flatten the API's JSON records into a table, one row per id.
+
+    Returns the frame and how many records were dropped as repeats of an id already seen (a row
+    shifting across a page boundary while paging shows up twice).
+    """
+    id_column = ID_COLUMNS[table]
+    if not records:
+        return pd.DataFrame(columns=list(DOCUMENTED_FIELDS[table])), 0
+    flat = [_flatten(r) for r in records]
+    present: list[str] = []
+    for row in flat:
+        present.extend(k for k in row if k not in present)
+    frame = pd.DataFrame.from_records(flat, columns=ordered_columns(table, present))
+    if id_column not in frame.columns:
+        raise ValueError(f"cdr.fyi table {table!r} has no {id_column!r} column")
+    frame[id_column] = frame[id_column].astype("string")
+    before = len(frame)
+    frame = frame.drop_duplicates(subset=[id_column], keep="first").reset_index(drop=True)
+    return frame, before - len(frame)

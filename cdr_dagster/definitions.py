@@ -1,0 +1,26 @@
+"""The code location: every asset, check, job, schedule and sensor of the platform.
+
+``dagster dev`` (via workspace.yaml) and ``dagster job execute -m cdr_dagster.definitions`` load
+this module; ``DAGSTER_DEPLOYMENT`` chooses the resources (see cdr_dagster/deployments.py).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from cdr_dagster.assets import ccn, cdr_fyi, dashboard, publication
+from cdr_dagster.deployments import current_deployment, resources_for
+
+ALL_ASSETS = dg.load_assets_from_modules([cdr_fyi, ccn, dashboard, publication])
+
+weekly_refresh = dg.define_asset_job(
+    name="weekly_refresh",
+    selection=dg.AssetSelection.all(),
+    description="Full refresh: pull every source, rebuild and publish every dashboard dataset.",
+)
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    jobs=[weekly_refresh],
+    resources=resources_for(current_deployment()),
+)

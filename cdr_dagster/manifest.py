@@ -1,0 +1,53 @@
+"""The manifest of published datasets: ``processed/manifest.json``.
+
+It names, for each dataset the page reads, its newest published key, row count, SHA-256, update
+time and source (live or sample). The presign Lambda answers "newest version" requests from it
+without listing the bucket, and the page shows "Last updated" from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+MANIFEST_KEY = "processed/manifest.json"
+MANIFEST_VERSION = 1
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def csv_row_count(data: bytes) -> int:
+    """Data rows of a CSV (quoted newlines inside a value do not count as rows)."""
+    return len(pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False))
+
+
+def manifest_entry(key: str, data: bytes, updated_at: datetime, source: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "rows": csv_row_count(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "updated_at": _iso(updated_at),
+        "source": source,
+    }
+
+
+def build_manifest(
+    entries: dict[str, dict[str, Any]], deployment: str, generated_at: datetime
+) -> dict[str, Any]:
+    return {
+        "version": MANIFEST_VERSION,
+        "generated_at": _iso(generated_at),
+        "deployment": deployment,
+        "datasets": dict(sorted(entries.items())),
+    }
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

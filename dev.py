@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""One entry point for a fresh machine that has only Python 3.11+.
+
+    python3 dev.py refresh   # set up, then run weekly_refresh with the embedded defaults (./data)
+    python3 dev.py test      # set up (Python and Debian packages), then run the whole test suite
+    python3 dev.py ui        # set up, then start `dagster dev` (http://localhost:3000)
+    python3 dev.py preview   # serve the page on http://localhost:8000 from ./data
+
+Setup is idempotent: a virtualenv in .venv, installed from pyproject.toml with every version
+pinned by constraints.txt, redone only when either file changes. Standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+PYTHON = BIN / "python"
+# Debian packages the tests need: a real browser for the page, a real PostgreSQL for the
+# Dagster instance of the test/prod deployments.
+DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium", "postgresql": "/usr/lib/postgresql"}
+
+
+def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(c) for c in command), flush=True)
+    subprocess.run([str(c) for c in command], cwd=ROOT, env=env, check=True)
+
+
+def setup(extras: str = "") -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        run(sys.executable, "-m", "venv", VENV)
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "constraints.txt"):
+        digest.update((ROOT / name).read_bytes())
+    digest.update(extras.encode())
+    stamp = VENV / ".installed"
+    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+        return
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    target = f".[{extras}]" if extras else "."
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-c", "constraints.txt", "-e", target)
+    stamp.write_text(digest.hexdigest())
+
+
+def debian_test_packages() -> None:
+    missing = [pkg for pkg, path in DEBIAN_TEST_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit(f"the tests need the Debian packages {', '.join(missing)}: install them (apt-get) and retry")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run("apt-get", "update", "-qq", env=env)
+    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
+def dagster_env() -> dict[str, str]:
+    """Keep run history in .dagster_home (dagster dev otherwise deletes it on exit)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or ROOT / ".dagster_home")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch()
+    return {**os.environ, "DAGSTER_HOME": str(home)}
+
+
+def main(argv: list[str]) -> None:
+    command = argv[0] if argv else "help"
+    rest = argv[1:]
+    if command == "refresh":
+        setup()
+        run(BIN / "dagster", "job", "execute", "-m", "cdr_dagster.definitions", "-j", "weekly_refresh", *rest, env=dagster_env())
+    elif command == "test":
+        setup("dev")
+        debian_test_packages()
+        run(PYTHON, "-m", "pytest", *rest)
+    elif command == "ui":
+        setup()
+        run(BIN / "dagster", "dev", *rest, env=dagster_env())
+    elif command == "preview":
+        setup("dev")
+        run(PYTHON, "-m", "dashboard.preview", *rest)
+    else:
+        print(__doc__)
+        sys.exit(0 if command == "help" else 2)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,122 @@
+"""Test building blocks: API Gateway events as the gateway sends them, a publisher that writes
+datasets and the manifest the way the pipeline does, and a settable clock."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+BUCKET = "cdr-dashboard-test"
+ROUTE = "/presigned-url"
+
+
+def _decoded(raw_query: str) -> list[tuple[str, str]]:
+    # API Gateway URL-decodes the query once before handing it to the function.
+    return parse_qsl(raw_query, keep_blank_values=True)
+
+
+def v2_event(
+    raw_query: str = "", method: str = "GET", headers: dict[str, str] | None = None,
+    path: str = ROUTE,
+) -> dict[str, Any]:
+    """An HTTP API (payload 2.0) event."""
+    params: dict[str, str] = {}
+    for name, value in _decoded(raw_query):
+        params[name] = f"{params[name]},{value}" if name in params else value
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"GET {ROUTE}",
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": {k.lower(): v for k, v in (headers or {}).items()},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.7", "userAgent": "test"},
+            "requestId": "req-v2",
+            "routeKey": f"GET {ROUTE}",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+    if params:
+        event["queryStringParameters"] = params
+    return event
+
+
+def v1_event(
+    raw_query: str = "", method: str = "GET", headers: dict[str, str] | None = None,
+    path: str = ROUTE,
+) -> dict[str, Any]:
+    """A REST API (payload 1.0) event; the stage is in requestContext.path, not in path."""
+    multi: dict[str, list[str]] = {}
+    for name, value in _decoded(raw_query):
+        multi.setdefault(name, []).append(value)
+    headers = headers or {}
+    return {
+        "resource": ROUTE,
+        "path": path,
+        "httpMethod": method,
+        "headers": dict(headers) or None,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
+        "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
+        "multiValueQueryStringParameters": multi or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {"requestId": "req-v1", "stage": "test", "path": f"/test{path}",
+                           "httpMethod": method, "resourcePath": ROUTE},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+EVENT_BUILDERS = {"v1": v1_event, "v2": v2_event}
+
+
+def body(response: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(response["body"])
+
+
+@dataclass
+class Publisher:
+    """Writes dataset versions and ``processed/manifest.json`` as the pipeline does."""
+
+    client: Any
+    bucket: str = BUCKET
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def publish(self, dataset: str, yyyymmdd: str, csv: bytes, manifest: bool = True) -> str:
+        """Write one version and (unless told not to, to batch) the manifest naming it newest."""
+        key = f"processed/{dataset}_{yyyymmdd}.csv"
+        self.put(key, csv)
+        self.entries[dataset] = {
+            "key": key, "rows": csv.count(b"\n") - 1, "sha256": "0" * 64,
+            "updated_at": f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}T23:59:00Z",
+            "source": "live",
+        }
+        if manifest:
+            self.write_manifest()
+        return key
+
+    def write_manifest(self, extra: dict[str, Any] | None = None) -> bytes:
+        doc = {"version": 1, "generated_at": "2026-11-27T23:59:00Z", "deployment": "test",
+               "datasets": {**self.entries, **(extra or {})}}
+        data = json.dumps(doc).encode()
+        self.put("processed/manifest.json", data)
+        return data
+
+
+class Clock:
+    """A monotonic clock the test moves by hand (stands in for time.monotonic)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

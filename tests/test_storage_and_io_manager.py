@@ -1,0 +1,94 @@
+"""The CSV IO manager and storage, on a local folder and on moto's S3 server over HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+from dagster_aws.s3 import S3Resource
+
+from cdr_dagster.csv_format import csv_bytes_to_frame, frame_to_csv_bytes
+from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY, CsvIOManager, utc_date_stamp
+from cdr_dagster.resources.storage import LocalStorage, S3Storage
+
+BUCKET = "cdr-dashboard-unit"
+
+TRICKY = pd.DataFrame(
+    {
+        "order_id": ["00123", "8af105d5-fb61-5882-b2ea-98332d5ae20b"],
+        "supplier_name": ['Climeworks, AG "Zürich"', "Société\nGénérale"],
+        "tons_purchased": [1.5, None],
+        "announcement_date": ["2024-01-05", None],
+        "is_verified": ["True", "False"],
+    }
+)
+
+
+def _storages(tmp_path: Path, s3) -> list:
+    s3.create_bucket(BUCKET)
+    return [
+        LocalStorage(base_dir=str(tmp_path / "data")),
+        S3Storage(s3=S3Resource(region_name="ca-central-1"), bucket=BUCKET),
+    ]
+
+
+def test_csv_round_trip_keeps_types_and_awkward_text() -> None:
+    frame = csv_bytes_to_frame(frame_to_csv_bytes(TRICKY))
+    assert frame["order_id"].tolist() == ["00123", "8af105d5-fb61-5882-b2ea-98332d5ae20b"]
+    assert frame["supplier_name"].tolist() == ['Climeworks, AG "Zürich"', "Société\nGénérale"]
+    assert frame["tons_purchased"].iloc[0] == 1.5 and pd.isna(frame["tons_purchased"].iloc[1])
+    assert frame["announcement_date"].iloc[0] == pd.Timestamp("2024-01-05")
+    assert pd.isna(frame["announcement_date"].iloc[1])
+    assert frame["is_verified"].tolist() == [True, False]
+
+
+def test_storage_writes_lists_and_finds_the_newest_dated_key(tmp_path: Path, s3) -> None:
+    for storage in _storages(tmp_path, s3):
+        storage.write_bytes("raw/cdr_fyi_orders_20260105.csv", b"a\n1\n")
+        storage.write_bytes("raw/cdr_fyi_orders_20260112.csv", b"a\n2\n")
+        storage.write_bytes("raw/cdr_fyi_orders_extra_20260119.csv", b"a\n3\n")  # other stem
+        storage.write_bytes("raw/cdr_fyi_orders.csv", b"a\n4\n")  # undated
+        assert storage.newest_dated_key("raw", "cdr_fyi_orders") == "raw/cdr_fyi_orders_20260112.csv"
+        assert storage.newest_dated_key("raw", "cdr_fyi_suppliers") is None
+        assert storage.read_bytes("raw/cdr_fyi_orders_20260112.csv") == b"a\n2\n"
+        assert storage.exists("raw/cdr_fyi_orders.csv")
+        assert not storage.exists("raw/nothing.csv")
+        storage.copy("raw/cdr_fyi_orders.csv", "processed/x_20260101.csv")
+        assert storage.read_bytes("processed/x_20260101.csv") == b"a\n4\n"
+
+
+def test_local_write_is_atomic_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
+    storage = LocalStorage(base_dir=str(tmp_path))
+    storage.write_bytes("processed/a_20260101.csv", b"old\n")
+
+    # not bytes: the write fails after the temporary file was opened, as a crash would
+    with pytest.raises(TypeError):
+        storage.write_bytes("processed/a_20260101.csv", object())  # type: ignore[arg-type]
+    assert (tmp_path / "processed/a_20260101.csv").read_bytes() == b"old\n"
+    assert [p.name for p in (tmp_path / "processed").iterdir()] == ["a_20260101.csv"]
+
+
+def test_io_manager_round_trips_assets_on_local_and_s3(tmp_path: Path, s3) -> None:
+    for storage in _storages(tmp_path, s3):
+
+        @dg.asset(metadata={PREFIX_METADATA_KEY: "raw"})
+        def cdr_fyi_orders() -> pd.DataFrame:
+            return TRICKY
+
+        @dg.asset(metadata={PREFIX_METADATA_KEY: "staging"})
+        def copy_of_orders(cdr_fyi_orders: pd.DataFrame) -> pd.DataFrame:
+            assert cdr_fyi_orders["order_id"].dtype != float
+            return cdr_fyi_orders.assign(n=len(cdr_fyi_orders))
+
+        result = dg.materialize(
+            [cdr_fyi_orders, copy_of_orders], resources={"io_manager": CsvIOManager(storage=storage)}
+        )
+        assert result.success
+        stamp = utc_date_stamp()
+        raw = csv_bytes_to_frame(storage.read_bytes(f"raw/cdr_fyi_orders_{stamp}.csv"))
+        staged = csv_bytes_to_frame(storage.read_bytes(f"staging/copy_of_orders_{stamp}.csv"))
+        assert raw["supplier_name"].tolist() == TRICKY["supplier_name"].tolist()
+        assert staged["n"].tolist() == [2, 2]
+        assert staged["order_id"].tolist() == ["00123", "8af105d5-fb61-5882-b2ea-98332d5ae20b"]
