@@ -4,8 +4,6 @@
 this module; ``DAGSTER_DEPLOYMENT`` chooses the resources (see cdr_dagster/deployments.py).
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from cdr_dagster.assets import ccn, cdr_fyi, dashboard, publication
@@ -16,11 +14,16 @@ ALL_ASSETS = dg.load_assets_from_modules([cdr_fyi, ccn, dashboard, publication])
 weekly_refresh = dg.define_asset_job(
     name="weekly_refresh",
     selection=dg.AssetSelection.all(),
-    description="Full refresh: pull every source, rebuild and publish every dashboard dataset.",
+    description="Full refresh: pull every source, rebuild the dashboard datasets, check and publish them.",
 )
 
-defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    jobs=[weekly_refresh],
-    resources=resources_for(current_deployment()),
-)
+
+def build_definitions(deployment: str) -> dg.Definitions:
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        jobs=[weekly_refresh],
+        resources=resources_for(deployment),
+    )
+
+
+defs = build_definitions(current_deployment())

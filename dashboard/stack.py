@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,7 @@ from tests.support.s3_server import S3Server, running_s3_server
 REPO = Path(__file__).resolve().parent.parent
 SRC_DIR = REPO / "dashboard" / "src"
 VENDOR_DIR = REPO / "dashboard" / "vendor"
-DEFAULT_BUCKET = "cdr-dashboard-local"
+BUCKET_PREFIX = "cdr-dashboard-local"
 PRESIGN_READY = "presign server listening on "
 PRESIGN_START_TIMEOUT_S = 30
 
@@ -181,29 +182,47 @@ def running_stack(
     *,
     page_hosts: Sequence[str] = ("localhost", "127.0.0.1"),
     page_port: int = 0,
-    bucket: str = DEFAULT_BUCKET,
+    bucket: str | None = None,
     presign_log: IO[str] | None = None,
     sync_on_page_load: bool = False,
+    manifest_cache_seconds: float = 0,
 ) -> Iterator[Stack]:
     """Everything up, data and page code published; torn down on exit.
 
     ``page_hosts``: the host names the page is opened under (``http://<host>:<port>`` become the
     allowed origins of both the presign API and the bucket's CORS). ``sync_on_page_load``:
     re-upload changed files each time the page is requested (preview: edit, reload, see).
+    ``manifest_cache_seconds``: 0 (default) lets a changed manifest show at once; the Lambda's
+    default is 60.
     """
     make_s3_cors_like_aws()
-    with running_s3_server() as s3:
+    # moto keeps its state per process, across server instances: a bucket of our own, removed on exit.
+    bucket = bucket or f"{BUCKET_PREFIX}-{secrets.token_hex(4)}"
+    with running_s3_server() as s3, _bucket(s3, bucket):
         client = s3.client()
-        s3.create_bucket(bucket)
         publisher = Publisher(client, bucket, Path(data_dir))
         publisher.sync()
         on_page = publisher.sync if sync_on_page_load else None
         with PageServer(port=page_port, on_page=on_page) as page:
             origins = [f"http://{host}:{page.port}" for host in page_hosts]
             allow_origins_on_bucket(client, bucket, origins)
-            with presign_server(s3, bucket, origins, log=presign_log) as api_base:
+            with presign_server(s3, bucket, origins, log=presign_log,
+                                manifest_cache_seconds=manifest_cache_seconds) as api_base:
                 page.api_base = api_base
                 yield Stack(s3=s3, bucket=bucket, api_base=api_base, page=page)
+
+
+@contextlib.contextmanager
+def _bucket(s3: S3Server, bucket: str) -> Iterator[None]:
+    s3.create_bucket(bucket)
+    try:
+        yield
+    finally:
+        client = s3.client()
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=bucket)
 
 
 class Publisher:

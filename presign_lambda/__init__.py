@@ -1,0 +1,1 @@
+"""The presigned-URL Lambda of the dashboard: see docs/presign.md."""

@@ -65,11 +65,12 @@ def make_handler(service: PresignService) -> type[BaseHTTPRequestHandler]:
     """A request handler class bound to ``service``."""
 
     class Handler(BaseHTTPRequestHandler):
-        server_version = "presign-local"
-        sys_version = ""
+        def version_string(self) -> str:
+            return "presign-local"
 
         def _serve(self) -> None:
-            event = to_event(self.command, self.path, list(self.headers.items()), self.client_address[0])
+            event = to_event(self.command, self.path, list(self.headers.items()),
+                             self.client_address[0])
             response = service.handle(event)
             body = response["body"].encode()
             self.send_response(response["statusCode"])
@@ -88,8 +89,13 @@ def make_handler(service: PresignService) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m presign_lambda.local", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m presign_lambda.local",
+                                     description="Serve the presign Lambda over HTTP on this machine.")
     parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
@@ -100,15 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     service = PresignService(settings, build_s3_client(), log_stream=sys.stderr)
 
-    server_class = ThreadingHTTPServer
-    if ":" in args.host:  # an IPv6 address
-        server_class = type("ThreadingHTTPServerV6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+    server_class = _IPv6Server if ":" in args.host else ThreadingHTTPServer
     server = server_class((args.host, args.port), make_handler(service))
-    server.daemon_threads = True
+    server.daemon_threads = True  # an open browser connection must not block the exit
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # terminate() is a clean stop
     # The socket is bound and listening once the server exists, so the line is true from now on.
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"presign server listening on http://{host}:{server.server_address[1]}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -85,9 +85,10 @@ class PresignService:
         if "bucket" in request.query:
             return _error(400, "the bucket parameter is not accepted", "bucket_refused")
         keys = request.query.get("key", [])
-        if len(keys) != 1 or not keys[0]:
-            message = "key given more than once" if len(keys) > 1 else "missing key parameter"
-            return _error(400, message, "key_missing" if len(keys) < 2 else "key_repeated")
+        if len(keys) > 1:
+            return _error(400, "key given more than once", "key_repeated")
+        if not keys or not keys[0]:
+            return _error(400, "missing key parameter", "key_missing")
         try:
             asked = parse_key(keys[0])
         except KeyRefused as exc:

@@ -34,6 +34,7 @@ import unicodedata
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 TODAY = date(2026, 11, 23)
@@ -97,6 +98,7 @@ METHODS: dict[str, tuple[float, float, int]] = {
 }
 
 MAX_ORDER_TONS = 7_000_000  # the largest deals announced so far are a few Mt
+DAC_TONNAGE_FACTOR = 0.5  # DAC orders are smaller than the average order
 
 AGREEMENT_TYPES: tuple[tuple[str, float], ...] = (
     ("Credit Sale", 85),
@@ -182,7 +184,9 @@ _MARKET_WORDS = (
 _MARKET_SUFFIXES = ("Exchange", "Market", "Hub", "Registry Market", "Platform", "Marketplace")
 
 DELIVERY_STATUS_SOURCES = ("Registry", "Supplier", "Purchaser", "cdr.fyi estimate")
-VERIFICATION_SOURCES = ("Puro.earth", "Isometric", "Rainbow", "CSI Global", "Verra", "Gold Standard")
+VERIFICATION_SOURCES = (
+    "Puro.earth", "Isometric", "Rainbow", "CSI Global", "Verra", "Gold Standard",
+)
 SOURCE_TYPES = ("Press Release", "Registry", "Supplier Submission", "Purchaser Submission", "News")
 
 DESCRIPTION_500 = (
@@ -221,7 +225,9 @@ def _slug(name: str) -> str:
     return "-".join(words) or "company"
 
 
-def _unique_names(rng: random.Random, count: int, special: tuple[str, ...], make) -> list[str]:
+def _unique_names(
+    rng: random.Random, count: int, special: tuple[str, ...], make: Callable[[random.Random], str]
+) -> list[str]:
     """``count`` distinct names: the special ones first, then ones built by ``make(rng)``."""
     names = list(special[:count])
     seen = {n.casefold() for n in names}
@@ -365,11 +371,27 @@ def _orders(
     suppliers: list[dict[str, Any]],
     marketplaces: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """All orders, year by year, then linked to suppliers, purchasers and marketplaces."""
+    """All orders: who sells to whom first, then tonnes and dates year by year."""
+    per_year = {year: max(1, round(count * scale)) for year, (count, _, _) in YEARS.items()}
+    n_orders = sum(per_year.values())
+    # ~95% of purchasers have at least one order; the rest only exist in the purchasers table.
+    buyer_of = _cover_then_zipf(rng, n_orders, len(purchasers), round(len(purchasers) * 0.95))
+    # DAC suppliers sell fewer orders than biochar or weathering ones.
+    dac_damping = [0.3 if s["methods"][0] in DAC_METHODS else 1.0 for s in suppliers]
+    seller_of = _cover_then_zipf(rng, n_orders, len(suppliers), len(suppliers), dac_damping)
+    methods = []
+    for s in seller_of:
+        offered = suppliers[s]["methods"]
+        methods.append(offered[0] if len(offered) == 1 or rng.random() < 0.9 else offered[1])
+
     orders: list[dict[str, Any]] = []
-    for year, (count, tons_target, delivered_share) in YEARS.items():
-        n = max(1, round(count * scale))
-        weights = [rng.lognormvariate(0, 2.0) for _ in range(n)]
+    for year, (_, tons_target, delivered_share) in YEARS.items():
+        first, n = len(orders), per_year[year]
+        # DAC deals are smaller: the mega-deals are BECCS, biochar, weathering.
+        weights = [
+            rng.lognormvariate(0, 2.0) * (DAC_TONNAGE_FACTOR if m in DAC_METHODS else 1.0)
+            for m in methods[first:first + n]
+        ]
         agreements = rng.choices(
             [t for t, _ in AGREEMENT_TYPES], [w for _, w in AGREEMENT_TYPES], k=n
         )
@@ -379,6 +401,7 @@ def _orders(
         ):
             day = _announcement_day(rng, year)
             years_to_deliver = rng.randint(1, 3) if tons < 10_000 else rng.randint(3, 12)
+            deadline = date(year + years_to_deliver, 12, 31).isoformat()
             year_orders.append({
                 "order_id": _uuid(rng),
                 "purchaser_id": None,
@@ -389,12 +412,10 @@ def _orders(
                 "delivery_verified": False,
                 "delivery_forecast": None,
                 "delivery_verification_source": None,
-                "method": None,
+                "method": methods[first + len(year_orders)],
                 "tons_purchased": _num(tons, 1) if tons < 1000 else _num(tons, 0),
                 "price_usd": None,
-                "latest_delivery_date": (
-                    date(year + years_to_deliver, 12, 31).isoformat() if rng.random() < 0.8 else None
-                ),
+                "latest_delivery_date": deadline if rng.random() < 0.8 else None,
                 "durability_years": None,
                 "announcement_date": day.isoformat(),
                 "announcement_link": None,
@@ -408,18 +429,10 @@ def _orders(
         _mark_deliveries(rng, sales, tons_target * scale * delivered_share)
         orders.extend(year_orders)
 
-    n_orders = len(orders)
-    # ~95% of purchasers have at least one order; the rest only exist in the purchasers table.
-    buyer_of = _cover_then_zipf(rng, n_orders, len(purchasers), round(len(purchasers) * 0.95))
-    # DAC suppliers sell fewer (and smaller) orders than biochar or weathering ones.
-    dac_damping = [0.3 if s["methods"][0] in DAC_METHODS else 1.0 for s in suppliers]
-    seller_of = _cover_then_zipf(rng, n_orders, len(suppliers), len(suppliers), dac_damping)
     for order, b, s in zip(orders, buyer_of, seller_of, strict=True):
         supplier = suppliers[s]
         order["purchaser_id"] = purchasers[b]["purchaser_id"]
         order["supplier_id"] = supplier["supplier_id"]
-        methods = supplier["methods"]
-        order["method"] = methods[0] if len(methods) == 1 or rng.random() < 0.9 else methods[1]
         _, usd_per_tonne, durability = METHODS[order["method"]]
         order["durability_years"] = durability if rng.random() < 0.95 else None
         tons = order["tons_purchased"]
@@ -460,31 +473,31 @@ def _add_awkward_orders(
         order["announcement_date"] = None  # cannot be placed in time
         order["announcement_link"] = None
     small = [o for o in orders if o["tons_purchased"] < 10_000]
-    for order in rng.sample(small, max(1, len(orders) // 60)):
+    for order in rng.sample(small, min(len(small), max(1, len(orders) // 60))):
         order["tons_purchased"] = None  # unknown tonnage (small undisclosed deals)
         order["price_usd"] = None
         order["tons_delivered"] = None
     not_disclosed = purchasers[0]["purchaser_id"]
     for order in rng.sample(orders, max(1, len(orders) // 20)):
         order["purchaser_id"] = not_disclosed  # many buyers stay anonymous
+
+    # The two excluded ids: a DAC prepay and a deal cdr.fyi reclassified (dated, mid-sized).
     dated = [o for o in orders if o["announcement_date"] and o["tons_purchased"]]
-    dangling = rng.sample(dated, 3)
-    dangling[0]["supplier_id"] = _uuid(rng)  # supplier not (yet) in the suppliers table
-    dangling[1]["supplier_id"] = _uuid(rng)
-    dangling[2]["purchaser_id"] = _uuid(rng)  # purchaser not in the purchasers table
-    # The two excluded ids: a DAC prepay and a deal cdr.fyi reclassified.
-    dangling_ids = {o["order_id"] for o in dangling}
-    candidates = [
-        o for o in dated if o["order_id"] not in dangling_ids and o["tons_purchased"] < 100_000
-    ]
+    mid = [o for o in dated if o["tons_purchased"] < 100_000] or orders
     dac_sales = [
-        o for o in candidates
-        if o["method"] in DAC_METHODS and o["type_of_agreement"] == "Credit Sale"
+        o for o in mid if o["method"] in DAC_METHODS and o["type_of_agreement"] == "Credit Sale"
     ]
-    others = [o for o in candidates if o["method"] not in DAC_METHODS]
-    prepay, reclassified = rng.choice(dac_sales), rng.choice(others)
+    prepay = rng.choice(dac_sales or mid)
+    rest = [o for o in mid if o is not prepay] or [o for o in orders if o is not prepay]
+    reclassified = rng.choice([o for o in rest if o["method"] not in DAC_METHODS] or rest)
     prepay.update(order_id=EXCLUDED_ORDER_IDS[0], notes="Prepayment, not a delivery contract.")
     reclassified.update(order_id=EXCLUDED_ORDER_IDS[1], notes="Reclassified by cdr.fyi.")
+
+    # Orders pointing at a supplier (two) or a purchaser (one) that is not in its table.
+    pool = [o for o in dated if o is not prepay and o is not reclassified]
+    dangling = rng.sample(pool, min(3, len(pool)))
+    for order, field in zip(dangling, ("supplier_id", "supplier_id", "purchaser_id")):
+        order[field] = _uuid(rng)
 
 
 def _duplicate_across_page_boundary(rows: list[dict[str, Any]], id_field: str) -> None:
@@ -565,10 +578,8 @@ def generate(scale: float = 1.0, seed: int = DEFAULT_SEED) -> dict[str, list[dic
             second = rng.choices(method_names, method_weights)[0]
             has_second = second != primary and rng.random() < 0.2
             supplier["methods"] = [primary, second] if has_second else [primary]
-        if rng.random() < 0.1:  # a nested object, to exercise flattening
-            _, _, lat, lon = next(
-                (c for c in CITIES if c[0] == supplier["geo_city"]), rng.choice(CITIES)
-            )
+        if supplier["geo_city"] and rng.random() < 0.1:  # a nested object, to test flattening
+            lat, lon = next((c[2], c[3]) for c in CITIES if c[0] == supplier["geo_city"])
             supplier["geo"] = {"lat": lat, "lon": lon}
         suppliers.append(supplier)
     suppliers[0]["description"] = DESCRIPTION_500  # at the documented maximum length
@@ -615,11 +626,31 @@ def unique_rows(rows: list[dict[str, Any]], id_field: str) -> list[dict[str, Any
 
 
 def dollars_spent(tables: dict[str, list[dict[str, Any]]]) -> int:
-    """The front page's figure: public prices cover only part of the market, so ~1.3x their sum
-    (cdr.fyi adds private prices it cannot publish)."""
-    orders = unique_rows(tables["orders"], "order_id")
-    known = sum(o["price_usd"] or 0 for o in orders if o["order_id"] not in EXCLUDED_ORDER_IDS)
-    return round(known * 1.3)
+    """The front page's figure. cdr.fyi computes it with private prices, so it "cannot be
+    reconstructed with public data": here, the credit sales' public prices plus every other
+    credit sale valued at its method's typical price per tonne (less for big deals).
+
+    (1.3x the public prices alone would fall below the DAC spend the dashboard imputes, since
+    most tonnage, DAC included, has no public price.)
+    """
+    total = 0.0
+    sales = [o for o in counted_orders(tables) if o["type_of_agreement"] == "Credit Sale"]
+    for order in sales:
+        tons = order["tons_purchased"] or 0
+        if order["price_usd"]:
+            total += order["price_usd"]
+        elif order["method"] in METHODS:
+            discount = 0.4 if tons >= 1_000_000 else 0.6 if tons >= 100_000 else 1.0
+            total += tons * METHODS[order["method"]][1] * discount
+    return round(total)
+
+
+def counted_orders(tables: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Orders as the dashboard counts them: each id once, without the two excluded ids."""
+    return [
+        o for o in unique_rows(tables["orders"], "order_id")
+        if o["order_id"] not in EXCLUDED_ORDER_IDS
+    ]
 
 
 def front_page_html(tables: dict[str, list[dict[str, Any]]]) -> str:
@@ -628,10 +659,7 @@ def front_page_html(tables: dict[str, list[dict[str, Any]]]) -> str:
     Several ``<h3 class="text-primary ...">`` figures; the dollars spent is the one whose next
     ``<p>`` says "spent on CO2 removal". A "$" decoy (average price) comes before it.
     """
-    orders = [
-        o for o in unique_rows(tables["orders"], "order_id")
-        if o["order_id"] not in EXCLUDED_ORDER_IDS
-    ]
+    orders = counted_orders(tables)
     sales = [o for o in orders if o["type_of_agreement"] == "Credit Sale"]
     sold = sum(o["tons_purchased"] or 0 for o in sales)
     delivered = sum(o["tons_delivered"] or 0 for o in sales)

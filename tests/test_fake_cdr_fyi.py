@@ -44,14 +44,16 @@ def fake() -> Iterator[FakeCdrFyi]:
         yield server
 
 
-def get(fake: FakeCdrFyi, path: str, headers: dict[str, str] | None = None, **kw) -> requests.Response:
-    return requests.get(f"{fake.base_url}/{path}", headers={**AUTH, **(headers or {})}, timeout=5, **kw)
+def get(fake: FakeCdrFyi, path: str, headers: dict[str, str] | None = None) -> requests.Response:
+    """An authorised GET of ``<base_url>/<path>`` with extra headers."""
+    return requests.get(f"{fake.base_url}/{path}", headers={**AUTH, **(headers or {})}, timeout=5)
 
 
 def test_missing_or_wrong_token_is_401(fake: FakeCdrFyi) -> None:
-    missing = requests.get(f"{fake.base_url}/orders", timeout=5)
-    wrong = requests.get(f"{fake.base_url}/orders", headers={"Authorization": "Bearer nope"}, timeout=5)
-    not_bearer = requests.get(f"{fake.base_url}/orders", headers={"Authorization": TOKEN}, timeout=5)
+    url = f"{fake.base_url}/orders"
+    missing = requests.get(url, timeout=5)
+    wrong = requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=5)
+    not_bearer = requests.get(url, headers={"Authorization": TOKEN}, timeout=5)
 
     for response in (missing, wrong, not_bearer):
         assert response.status_code == 401
@@ -82,7 +84,9 @@ def test_defaults_to_page_1_of_10_and_ignores_entity_filters(fake: FakeCdrFyi) -
 
     assert [o["order_id"] for o in plain.json()["orders"]] == [f"o{i:02d}" for i in range(10)]
     assert len(filtered.json()["orders"]) == 25
-    assert trailing_slash.json() == {"purchasers": [{"purchaser_id": "p1", "name": "Société Générale"}]}
+    assert trailing_slash.json() == {
+        "purchasers": [{"purchaser_id": "p1", "name": "Société Générale"}]
+    }
     assert get(fake, "suppliers").json() == {"suppliers": []}
     assert fake.requests[1].query == "entityFilterType=Supplier&entityFilterId=s1"
 
@@ -109,7 +113,8 @@ def test_bad_paging_headers_are_400_with_a_message(
 
 def test_unknown_path_is_404_and_other_methods_405(fake: FakeCdrFyi) -> None:
     assert get(fake, "metrics").status_code == 404
-    assert requests.get(f"http://127.0.0.1:{fake.port}/orders", headers=AUTH, timeout=5).status_code == 404
+    no_prefix = requests.get(f"http://127.0.0.1:{fake.port}/orders", headers=AUTH, timeout=5)
+    assert no_prefix.status_code == 404
     posted = requests.post(f"{fake.base_url}/orders", headers=AUTH, json={"x": 1}, timeout=5)
     assert posted.status_code == 405
     assert posted.headers["Allow"] == "GET"
@@ -185,7 +190,7 @@ def test_scripted_faults_are_consumed_in_order_by_matching_requests(fake: FakeCd
     assert orders[3].text == "<html>not json"
     assert orders[3].headers["Content-Type"].startswith("text/html")
     assert orders[4].json() == {"orders": {"a": 1}}
-    assert [o["order_id"] for o in orders[5].json()["orders"]] == ["o00", "o01", "o02", "o03", "o04"]
+    assert [o["order_id"] for o in orders[5].json()["orders"]] == [f"o0{i}" for i in range(5)]
     assert fake.pending_faults == 0
     assert [r.counted for r in fake.requests] == [True, False, True, True, True, True, True]
 
@@ -280,9 +285,8 @@ def test_cli_serves_sample_data() -> None:
         prefix = "fake cdr.fyi listening on "
         assert line.startswith(prefix)
         base_url = line[len(prefix):]
-        response = requests.get(
-            f"{base_url}/suppliers", headers={"Authorization": "Bearer T", "x-limit": "100"}, timeout=5
-        )
+        headers = {"Authorization": "Bearer T", "x-limit": "100"}
+        response = requests.get(f"{base_url}/suppliers", headers=headers, timeout=5)
     finally:
         process.terminate()
         process.wait(timeout=5)
@@ -304,7 +308,8 @@ def test_a_full_pull_of_the_sample_data_takes_tens_of_requests() -> None:
                 pulled[table], page = [], 1
                 while True:
                     headers = {**AUTH, "x-page": str(page), "x-limit": "100"}
-                    rows = session.get(f"{fake.base_url}/{table}", headers=headers, timeout=5).json()[table]
+                    response = session.get(f"{fake.base_url}/{table}", headers=headers, timeout=5)
+                    rows = response.json()[table]
                     pulled[table] += rows
                     if len(rows) < 100:
                         break

@@ -33,6 +33,16 @@ DATASET_OPTIONS = dict(
 )
 
 
+# Cumulative sums of floats pick up noise (117383851.29999998); a thousandth of a ton or dollar
+# is far below what the page shows, and rounding keeps cumulative series non-decreasing.
+PUBLISHED_DECIMALS = 3
+
+
+def _published(frame: pd.DataFrame) -> pd.DataFrame:
+    floats = frame.select_dtypes("float").columns
+    return frame.assign(**{c: frame[c].round(PUBLISHED_DECIMALS) for c in floats})
+
+
 def _last(frame: pd.DataFrame, column: str) -> float:
     return float(frame[column].iloc[-1]) if len(frame) else 0.0
 
@@ -49,6 +59,7 @@ def orders_for_viz(
     since the first announced credit sale: the page's main line chart and its "% tons
     delivered" and DAC "total spent" stats, for all CDR and DAC only."""
     frame, stats = transforms.orders_for_viz(cdr_fyi_orders)
+    frame = _published(frame)
     purchased = _last(frame, "tons_purchased_cum")
     delivered = _last(frame, "tons_delivered_cum")
     dac_purchased = _last(frame, "dac_tons_purchased_cum")
@@ -96,7 +107,7 @@ def latest_deals(
 ) -> dg.MaterializeResult[pd.DataFrame]:
     """The ten most recently announced CDR deals (who sold how many tons to whom, by which
     method): the page's scrolling ticker, DAC deals flagged "NEW DAC DEAL"."""
-    frame = transforms.latest_deals(cdr_fyi_orders, cdr_fyi_purchasers, cdr_fyi_suppliers)
+    frame = _published(transforms.latest_deals(cdr_fyi_orders, cdr_fyi_purchasers, cdr_fyi_suppliers))
     return dg.MaterializeResult(
         value=frame,
         metadata={
@@ -113,7 +124,7 @@ def suppliers_for_viz(
 ) -> dg.MaterializeResult[pd.DataFrame]:
     """Tons of CDR sold per supplier and year (credit sales), with a DAC flag: the supplier
     leaderboard data (computed for the page, not yet charted)."""
-    frame = transforms.suppliers_for_viz(cdr_fyi_orders, cdr_fyi_suppliers)
+    frame = _published(transforms.suppliers_for_viz(cdr_fyi_orders, cdr_fyi_suppliers))
     return dg.MaterializeResult(
         value=frame,
         metadata={

@@ -258,6 +258,10 @@ class CdrFyiApi(dg.ConfigurableResource):
     rate_window_scale: float = Field(
         default=1.0, description="Scales the limit windows; < 1 only against a time-compressed fake."
     )
+    rate_window_margin_seconds: float = Field(
+        default=WINDOW_MARGIN_SECONDS,
+        description="Added to each window: covers the delay between counting a request and its arrival.",
+    )
     rate_limit_dir: str = Field(default="", description="Where the shared limiter state lives.")
     max_pages: int = Field(default=1000, description="Guard against endless paging.")
     max_attempts: int = Field(default=6, description="Attempts per page, first included.")
@@ -278,7 +282,7 @@ class CdrFyiApi(dg.ConfigurableResource):
 
     def _limiter(self, token: str) -> SlidingWindowLimiter:
         scale = self.rate_window_scale
-        margin = WINDOW_MARGIN_SECONDS * scale
+        margin = self.rate_window_margin_seconds
         # One state file per API and token, named by a hash so the token is not on disk.
         digest = hashlib.sha256(f"{self.base_url}\n{token}".encode()).hexdigest()[:16]
         directory = Path(self.rate_limit_dir or tempfile.gettempdir())

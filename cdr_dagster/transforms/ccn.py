@@ -37,8 +37,9 @@ class CcnProblem:
     reason: str
 
     def __str__(self) -> str:
-        where = f"line {self.lines[0]}" if len(self.lines) == 1 else "lines " + ", ".join(map(str, self.lines))
-        return f"{where}: {self.reason}"
+        if len(self.lines) == 1:
+            return f"line {self.lines[0]}: {self.reason}"
+        return f"lines {', '.join(map(str, self.lines))}: {self.reason}"
 
 
 class CcnValidationError(ValueError):
@@ -57,8 +58,10 @@ def read_ccn_csv(source: bytes | str | os.PathLike[str]) -> pd.DataFrame:
     file; a UTF-8 byte order mark (Excel's "CSV UTF-8") is dropped. Line numbers match the file
     as long as no quoted cell spans several lines.
     """
-    handle: io.BytesIO | str | os.PathLike[str] = io.BytesIO(source) if isinstance(source, bytes) else source
-    return pd.read_csv(handle, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig")
+    handle = io.BytesIO(source) if isinstance(source, bytes) else source
+    return pd.read_csv(
+        handle, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig"
+    )
 
 
 def _header_key(name: object) -> str:
@@ -92,7 +95,8 @@ def validate_ccn_companies(raw: pd.DataFrame, current_year: int) -> pd.DataFrame
     if missing:
         raise CcnValidationError(
             f"CCN companies file rejected: missing required column(s) {', '.join(missing)}; "
-            f"expected {', '.join(CCN_REQUIRED_COLUMNS)}, found {', '.join(map(str, raw.columns)) or 'no columns'}"
+            f"expected {', '.join(CCN_REQUIRED_COLUMNS)}, "
+            f"found {', '.join(map(str, raw.columns)) or 'no columns'}"
         )
 
     def text(column: str) -> pd.Series:
@@ -115,7 +119,8 @@ def validate_ccn_companies(raw: pd.DataFrame, current_year: int) -> pd.DataFrame
             shown = f"{value!r} is not an integer" if value else "is blank"
             problems.append(CcnProblem((int(at),), f"year_founded {shown}"))
     for at, value in zip(line[out_of_range.to_numpy()], years_text[out_of_range], strict=True):
-        problems.append(CcnProblem((int(at),), f"year_founded {value} is not between {CCN_MIN_YEAR} and {current_year}"))
+        reason = f"year_founded {value} is not between {CCN_MIN_YEAR} and {current_year}"
+        problems.append(CcnProblem((int(at),), reason))
 
     key = names.str.casefold()
     repeated = key.duplicated(keep=False) & ~blank_name

@@ -76,7 +76,9 @@ def parse_dollar_amount(text: str) -> float:
     positive (a total spent can be neither zero nor negative).
     """
     if not isinstance(text, str):
-        raise DollarsSpentError(f"expected the dollars spent as text, got {type(text).__name__}: {text!r}")
+        raise DollarsSpentError(
+            f"expected the dollars spent as text, got {type(text).__name__}: {text!r}"
+        )
     cleaned = _SPACES.sub(" ", text).strip()
     match = _AMOUNT.match(cleaned)
     suffix = match["suffix"].lower() if match else ""
@@ -175,4 +177,6 @@ def dollars_spent_frame(value: float) -> pd.DataFrame:
         raise DollarsSpentError(f"dollars spent must be a number, got {value!r}") from exc
     if not math.isfinite(number) or number <= 0:
         raise DollarsSpentError(f"dollars spent must be a finite positive amount, got {value!r}")
-    return pd.DataFrame({"metric": [DOLLARS_SPENT_METRIC], "value": [number]}, columns=list(DOLLARS_SPENT_COLUMNS))
+    return pd.DataFrame(
+        {"metric": [DOLLARS_SPENT_METRIC], "value": [number]}, columns=list(DOLLARS_SPENT_COLUMNS)
+    )

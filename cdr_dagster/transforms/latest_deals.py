@@ -22,6 +22,8 @@ from cdr_dagster.transforms.rules import (
     is_dac_method,
 )
 
+_DTYPES = {**dict.fromkeys(LATEST_DEALS_COLUMNS, "str"), "tons_purchased": "float64"}
+
 
 def latest_deals(
     orders: pd.DataFrame,
@@ -43,13 +45,7 @@ def latest_deals(
     cleaned = clean_orders(orders)
     dated = cleaned.loc[cleaned["announcement_date"].notna()]
     if dated.empty:
-        return empty_frame(LATEST_DEALS_COLUMNS, {
-                "announcement_date": "str",
-                "supplier_name": "str",
-                "purchaser_name": "str",
-                "tons_purchased": "float64",
-                "method": "str",
-            })
+        return empty_frame(LATEST_DEALS_COLUMNS, _DTYPES)
 
     newest = dated.sort_values(
         ["announcement_date", "order_id"],
@@ -58,12 +54,15 @@ def latest_deals(
         kind="stable",
     ).head(count)
 
-    method = newest["method"].fillna(UNKNOWN_METHOD).mask(is_dac_method(newest["method"]), DAC_DISPLAY_NAME)
+    method = newest["method"].fillna(UNKNOWN_METHOD)
+    method = method.mask(is_dac_method(newest["method"]), DAC_DISPLAY_NAME)
+    supplier_names = name_lookup(suppliers, "supplier_id", "suppliers")
+    purchaser_names = name_lookup(purchasers, "purchaser_id", "purchasers")
     return pd.DataFrame(
         {
             "announcement_date": format_day(newest["announcement_date"]),
-            "supplier_name": names_for(newest["supplier_id"], name_lookup(suppliers, "supplier_id", "suppliers"), UNKNOWN_SUPPLIER),
-            "purchaser_name": names_for(newest["purchaser_id"], name_lookup(purchasers, "purchaser_id", "purchasers"), UNKNOWN_PURCHASER),
+            "supplier_name": names_for(newest["supplier_id"], supplier_names, UNKNOWN_SUPPLIER),
+            "purchaser_name": names_for(newest["purchaser_id"], purchaser_names, UNKNOWN_PURCHASER),
             "tons_purchased": newest["tons_purchased"].fillna(0.0).astype("float64"),
             "method": method.astype("str"),
         }

@@ -20,10 +20,12 @@ from cdr_dagster.transforms.rules import (
     is_dac_method,
 )
 
-_FLOAT_COLUMNS = ORDERS_FOR_VIZ_COLUMNS[1:]
+_DTYPES = {"date": "str", **dict.fromkeys(ORDERS_FOR_VIZ_COLUMNS[1:], "float64")}
 
 
-def dac_imputed_prices(tons: pd.Series, prices: pd.Series, is_dac: pd.Series) -> tuple[pd.Series, int, float | None]:
+def dac_imputed_prices(
+    tons: pd.Series, prices: pd.Series, is_dac: pd.Series
+) -> tuple[pd.Series, int, float | None]:
     """DAC order values with undisclosed prices filled in (contract rule for ``dac_price_usd_cum``).
 
     A DAC order with no public price (missing or 0) is valued at its tons times the
@@ -97,7 +99,7 @@ def orders_for_viz(orders: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         "last_date": None,
     }
     if counted.empty:
-        return empty_frame(ORDERS_FOR_VIZ_COLUMNS, {"date": "str", **dict.fromkeys(_FLOAT_COLUMNS, "float64")}), stats
+        return empty_frame(ORDERS_FOR_VIZ_COLUMNS, _DTYPES), stats
 
     per_order = pd.DataFrame(
         {

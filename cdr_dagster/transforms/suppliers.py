@@ -18,6 +18,8 @@ from cdr_dagster.transforms.rules import (
     is_dac_method,
 )
 
+_DTYPES = {"year": "int64", "name": "str", "is_dac": "int64", "tons_sold": "float64"}
+
 
 def suppliers_for_viz(orders: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataFrame:
     """Tonnes sold per (announcement year, supplier name, is_dac).
@@ -31,16 +33,16 @@ def suppliers_for_viz(orders: pd.DataFrame, suppliers: pd.DataFrame) -> pd.DataF
     summed together. Sorted by ``year``, ``name``, ``is_dac``.
     """
     cleaned = clean_orders(orders)
-    counted = cleaned.loc[is_counted_agreement(cleaned["type_of_agreement"]) & cleaned["announcement_date"].notna()]
+    credit_sale = is_counted_agreement(cleaned["type_of_agreement"])
+    counted = cleaned.loc[credit_sale & cleaned["announcement_date"].notna()]
     if counted.empty:
-        return empty_frame(
-            SUPPLIERS_FOR_VIZ_COLUMNS, {"year": "int64", "name": "str", "is_dac": "int64", "tons_sold": "float64"}
-        )
+        return empty_frame(SUPPLIERS_FOR_VIZ_COLUMNS, _DTYPES)
+    supplier_names = name_lookup(suppliers, "supplier_id", "suppliers")
 
     per_order = pd.DataFrame(
         {
             "year": counted["announcement_date"].dt.year.astype("int64"),
-            "name": names_for(counted["supplier_id"], name_lookup(suppliers, "supplier_id", "suppliers"), UNKNOWN_SUPPLIER),
+            "name": names_for(counted["supplier_id"], supplier_names, UNKNOWN_SUPPLIER),
             "is_dac": is_dac_method(counted["method"]).astype("int64"),
             "tons_sold": counted["tons_purchased"].fillna(0.0).astype("float64"),
         }

@@ -22,7 +22,10 @@
       maintainAspectRatio: false,
       interaction: { mode: "index", intersect: false },
       plugins: {
-        legend: { position: "bottom", labels: { usePointStyle: true, pointStyle: "circle", boxWidth: 8, padding: 16 } },
+        legend: {
+          position: "bottom",
+          labels: { usePointStyle: true, pointStyle: "circle", boxWidth: 8, boxHeight: 8, padding: 18 },
+        },
         tooltip: { padding: 10, callbacks: {} },
       },
       scales: {
@@ -44,6 +47,7 @@
       data: [],
       borderColor: color,
       backgroundColor: fill,
+      pointBackgroundColor: color, // also the legend's dot
       fill: "origin",
       borderWidth: 2,
       pointRadius: 0,
@@ -52,14 +56,34 @@
     };
   }
 
-  // A daily line chart: dates on x (category axis, ticks formatted by language), values on y.
+  // Indices of the first date of each calendar year after the first one.
+  function yearStarts(labels) {
+    const starts = [];
+    for (let i = 1; i < labels.length; i += 1) {
+      if (labels[i].slice(0, 4) !== labels[i - 1].slice(0, 4)) starts.push(i);
+    }
+    return starts;
+  }
+
+  // A daily line chart: dates on x (category axis), values on y. Over several years the x ticks
+  // are the years, at their first day; over a shorter span, dates formatted in the page's language.
   function dailyLine(rows, yTitle, fmt, datasets, formatValue) {
     const labels = rows.map((r) => r.date);
-    const tick = fmt.dateTick(labels);
     const options = baseOptions(yTitle, (v) => fmt.compact(v));
-    options.scales.x.ticks.callback = function (value) {
-      return tick(this.getLabelForValue(value));
-    };
+    const starts = yearStarts(labels);
+    if (starts.length >= 2) {
+      options.scales.x.afterBuildTicks = (scale) => {
+        scale.ticks = starts.map((value) => ({ value }));
+      };
+      options.scales.x.ticks.callback = function (value) {
+        return this.getLabelForValue(value).slice(0, 4);
+      };
+    } else {
+      const tick = fmt.dateTick(labels);
+      options.scales.x.ticks.callback = function (value) {
+        return tick(this.getLabelForValue(value));
+      };
+    }
     options.plugins.tooltip.callbacks = {
       title: (items) => fmt.date(items[0].label),
       label: (ctx) => `${ctx.dataset.label}: ${formatValue(ctx.parsed.y)}`,

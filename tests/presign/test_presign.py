@@ -31,14 +31,18 @@ def download(url: str) -> requests.Response:
 @pytest.mark.parametrize(
     ("raw_query", "expected", "content_type"),
     [
-        ("key=processed/orders_for_viz*", CSV["orders_for_viz"], "text/csv"),
-        ("key=processed%2Forders_for_viz%2A", CSV["orders_for_viz"], "text/csv"),  # as browsers encode
-        ("key=orders_for_viz*", CSV["orders_for_viz"], "text/csv"),
-        ("key=processed/orders_for_viz_20261126.csv", ORDERS_OLD, "text/csv"),
-        ("key=processed/orders_for_viz_20261127.csv", CSV["orders_for_viz"], "text/csv"),
-        ("key=viz/chart_templates.js", CHART_JS, "application/javascript"),
-        ("key=viz/dashboard.css", DASHBOARD_CSS, "text/css"),
-        ("key=processed/latest_deals*&_=1732751940000", CSV["latest_deals"], "text/csv"),  # cache-buster
+        pytest.param("key=processed/orders_for_viz*", CSV["orders_for_viz"], "text/csv", id="pattern"),
+        pytest.param("key=processed%2Forders_for_viz%2A", CSV["orders_for_viz"], "text/csv",
+                     id="pattern-as-browsers-encode"),
+        pytest.param("key=orders_for_viz*", CSV["orders_for_viz"], "text/csv", id="pattern-no-prefix"),
+        pytest.param("key=processed/orders_for_viz_20261126.csv", ORDERS_OLD, "text/csv",
+                     id="older-version"),
+        pytest.param("key=processed/orders_for_viz_20261127.csv", CSV["orders_for_viz"], "text/csv",
+                     id="newest-version"),
+        pytest.param("key=viz/chart_templates.js", CHART_JS, "application/javascript", id="viz-js"),
+        pytest.param("key=viz/dashboard.css", DASHBOARD_CSS, "text/css", id="viz-css"),
+        pytest.param("key=processed/latest_deals*&_=1732751940000", CSV["latest_deals"], "text/csv",
+                     id="cache-buster-ignored"),
     ],
 )
 def test_url_downloads_the_right_bytes_with_the_right_type(

@@ -1,0 +1,69 @@
+"""Fixtures of the page tests: the whole stack (moto S3 over HTTP, the real presign server, the page
+server) started once for the module, and real headless Chromium.
+
+The page is opened under real www. and fr. host names (``*.localtest.me``, mapped to 127.0.0.1
+inside Chromium), so the French host rule is exercised exactly as on fr.deepskyclimate.com.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from dashboard.stack import Stack, processed_files, running_stack, upload
+from tests.page.helpers import CHROMIUM, CHROMIUM_ARGS, EN_HOST, FIXTURES, FR_HOST
+
+SETTLE_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with running_stack(FIXTURES, page_hosts=(EN_HOST, FR_HOST)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def restore_fixtures(stack: Stack) -> Iterator[None]:
+    """For tests that break the bucket: put every fixture file back afterwards."""
+    yield
+    upload(stack.client(), stack.bucket, processed_files(FIXTURES))
+
+
+@dataclass
+class OpenedPage:
+    page: Page
+    console_errors: list[str] = field(default_factory=list)
+    responses: list[tuple[int, str]] = field(default_factory=list)  # (status, url)
+
+
+@pytest.fixture
+def open_page(stack: Stack, browser: Browser):
+    """open_page(host, **context_options) -> OpenedPage, settled (every component ready or failed)."""
+    contexts = []
+
+    def _open(host: str = EN_HOST, query: str = "", **context_options) -> OpenedPage:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+        contexts.append(context)
+        page = context.new_page()
+        opened = OpenedPage(page)
+        page.on("console", lambda m: m.type == "error" and opened.console_errors.append(m.text))
+        page.on("pageerror", lambda e: opened.console_errors.append(f"pageerror: {e}"))
+        page.on("response", lambda r: opened.responses.append((r.status, r.url)))
+        page.goto(f"{stack.origin(host)}/{query}")
+        page.locator("html[data-cdr-dashboard='settled']").wait_for(state="attached", timeout=SETTLE_TIMEOUT_MS)
+        return opened
+
+    yield _open
+    for context in contexts:
+        context.close()

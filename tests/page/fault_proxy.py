@@ -1,0 +1,101 @@
+"""A small HTTP proxy in front of the real presign server that breaks the answer for chosen keys.
+
+Every request is forwarded to the presign server and its answer passed back unchanged, except for
+the keys named in ``faults``:
+
+- ``"500"``: the presign server's answer is replaced by the one it gives on an internal error
+  (status 500, ``{"error": "internal error"}``), keeping its headers, so CORS stays whatever the
+  real server decided. This is what the page sees when the Lambda fails for that request.
+- ``"unreachable"``: the real presigned URL is swapped for one on a local port that refuses
+  connections (a socket bound but never listening), so the browser's download fails at the
+  network level, as when S3 cannot be reached.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
+
+
+class FaultProxy:
+    def __init__(self, upstream: str, faults: dict[str, str]) -> None:
+        for kind in faults.values():
+            if kind not in ("500", "unreachable"):
+                raise ValueError(f"unknown fault {kind!r}")
+        self.upstream = urlsplit(upstream)
+        self.faults = faults
+        self.broken: list[tuple[str, str]] = []  # (key, fault) actually applied
+        # Bound, never listening: connecting to it is refused at once.
+        self._dead = socket.socket()
+        self._dead.bind(("127.0.0.1", 0))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def dead_url_base(self) -> str:
+        return f"http://127.0.0.1:{self._dead.getsockname()[1]}"
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        self._dead.close()
+
+    def _forward(self, method: str, path: str, headers) -> tuple[int, list[tuple[str, str]], bytes]:
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=10)
+        try:
+            forwarded = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
+            conn.request(method, path, headers=forwarded)
+            res = conn.getresponse()
+            body = res.read()
+            kept = [(k, v) for k, v in res.getheaders() if k.lower() not in HOP_BY_HOP]
+            return res.status, kept, body
+        finally:
+            conn.close()
+
+    def _break(self, key: str | None, status: int, body: bytes) -> tuple[int, bytes]:
+        fault = self.faults.get(key or "")
+        if fault is None or status != 200:
+            return status, body
+        self.broken.append((key, fault))
+        if fault == "500":
+            return 500, json.dumps({"error": "internal error"}).encode()
+        real = urlsplit(json.loads(body)["url"])
+        return status, json.dumps({"url": f"{self.dead_url_base}{real.path}?{real.query}"}).encode()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                status, headers, body = proxy._forward(self.command, self.path, self.headers)
+                key = parse_qs(urlsplit(self.path).query).get("key", [None])[0]
+                status, body = proxy._break(key, status, body)
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_OPTIONS = _serve
+
+            def log_message(self, format: str, *args) -> None:
+                pass
+
+        return Handler
