@@ -25,6 +25,11 @@
     console.warn(`[cdr-dashboard] #${el.id}:`, err && err.message ? err.message : err);
   }
 
+  // The canvas's accessible name: the series it shows.
+  function describe(chart) {
+    chart.canvas.setAttribute("aria-label", chart.data.datasets.map((d) => d.label).join(", "));
+  }
+
   function span(className, text) {
     const el = document.createElement("span");
     el.className = className;
@@ -99,6 +104,7 @@
     this.markToggle();
     for (const { def, chart, rows } of this.charts) {
       applySeries(chart.data, def.series[scope](rows, this.t));
+      describe(chart);
       chart.update();
     }
     this.stats.forEach((entry) => this.showStat(entry));
@@ -116,6 +122,7 @@
       const config = def.build(rows, this.t, this.fmt);
       applySeries(config.data, def.series[this.scope](rows, this.t));
       const chart = new Chart(this.canvasIn(el), config);
+      describe(chart);
       this.charts.push({ def, chart, rows });
       setState(el, "ready");
     } catch (err) {

@@ -33,7 +33,8 @@
   }
 
   async function fetchChecked(url, what) {
-    const res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const signal = AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined;
+    const res = await fetch(url, { signal });
     if (!res.ok) throw new Error(`${what}: HTTP ${res.status}`);
     return res;
   }

@@ -167,6 +167,7 @@ def test_toggle_switches_series_and_stats(open_page):
     assert page.get_attribute("#cdr-scope-toggle [data-scope='dac']", "aria-pressed") == "true"
     assert_charts(page, "dac")
     assert stat_values(page) == EXPECTED_STATS["dac"]
+    assert page.get_attribute("#cdr-chart-orders canvas", "aria-label") == "DAC tons purchased, DAC tons delivered"
     screenshot(page, "page_en_dac.png")
 
     page.click("#cdr-scope-toggle [data-scope='all']")
@@ -259,6 +260,21 @@ def test_api_500_and_network_failure_show_the_error_on_their_parts(open_page, st
         assert chart(page, "cdr-chart-purchasers")["datasets"][0][1] == [40, 41, 41, 42]
         assert uncaught(opened) == []
         screenshot(page, "page_en_failures.png")
+
+
+def test_page_code_unavailable_marks_every_part_failed(open_page, stack):
+    # The snippet's own fallback: the API fails for viz/chart_templates.js itself.
+    with FaultProxy(stack.api_base, {"viz/chart_templates.js": "500"}) as proxy:
+        stack.page.api_base = proxy.url
+        try:
+            opened = open_page(EN_HOST)
+        finally:
+            stack.page.api_base = stack.api_base
+    page = opened.page
+    for element_id in (*CHARTS, *STATS, "cdr-ticker"):
+        assert state(page, element_id) == "error", element_id
+    assert page.text_content("#cdr-chart-orders") == "Data unavailable right now."
+    assert uncaught(opened) == []
 
 
 def test_csv_missing_a_column_shows_the_error_state(open_page, stack, restore_fixtures):

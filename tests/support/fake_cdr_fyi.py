@@ -13,7 +13,7 @@ It speaks real HTTP on 127.0.0.1 (a free port), so the client under test uses it
 - Rate limits per token in sliding windows: at most ``per_minute`` requests in any
   ``60 * window_scale`` seconds and ``per_hour`` in ``3600 * window_scale`` seconds; beyond, 429
   with ``Retry-After`` (whole seconds until a slot frees, at least 1). A 429'd request is logged
-  but does not use up a slot. Requests answered 404 or 401 do not count either.
+  but does not use up a slot. Requests answered 401, 404 or 405 do not count either.
 - ``latency_s`` delays every response (requests are served concurrently, so delays overlap).
 - The query filters ``entityFilterType`` / ``entityFilterId`` are accepted and IGNORED: every
   request gets the whole table.
