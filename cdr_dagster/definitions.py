@@ -11,9 +11,16 @@ from cdr_dagster.deployments import current_deployment, resources_for
 
 ALL_ASSETS = dg.load_assets_from_modules([cdr_fyi, ccn, dashboard, publication])
 
+# Each step runs in its own process (the four pulls run in parallel); a forkserver with the code
+# location preloaded starts those processes in a fraction of the time a fresh interpreter takes.
+EXECUTOR = dg.multiprocess_executor.configured(
+    {"start_method": {"forkserver": {"preload_modules": ["cdr_dagster.definitions"]}}}
+)
+
 weekly_refresh = dg.define_asset_job(
     name="weekly_refresh",
     selection=dg.AssetSelection.all(),
+    executor_def=EXECUTOR,
     description="Full refresh: pull every source, rebuild the dashboard datasets, check and publish them.",
 )
 
