@@ -24,10 +24,13 @@ def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def _parse_dates(values: pd.Series) -> pd.Series:
+    """Dates when every present value parses; otherwise the text, so a check can name the bad ones."""
     present = values.dropna()
     if present.map(lambda v: bool(_PLAIN_DATE.match(v))).all():
-        return pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
-    return pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
+        parsed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
+    else:
+        parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
+    return parsed if parsed.notna().sum() == len(present) else values
 
 
 def _typed(name: str, values: pd.Series) -> pd.Series:

@@ -6,29 +6,24 @@ this module; ``DAGSTER_DEPLOYMENT`` chooses the resources (see cdr_dagster/deplo
 
 import dagster as dg
 
+from cdr_dagster.alerts import weekly_refresh_failure_alert
 from cdr_dagster.assets import ccn, cdr_fyi, dashboard, publication
+from cdr_dagster.checks import all_checks
 from cdr_dagster.deployments import current_deployment, resources_for
+from cdr_dagster.freshness import freshness_checks, freshness_sensor
+from cdr_dagster.jobs import EXECUTOR, weekly_refresh_job, weekly_refresh_schedule
 
 ALL_ASSETS = dg.load_assets_from_modules([cdr_fyi, ccn, dashboard, publication])
 
-# Each step runs in its own process (the four pulls run in parallel); a forkserver with the code
-# location preloaded starts those processes in a fraction of the time a fresh interpreter takes.
-EXECUTOR = dg.multiprocess_executor.configured(
-    {"start_method": {"forkserver": {"preload_modules": ["cdr_dagster.definitions"]}}}
-)
 
-weekly_refresh = dg.define_asset_job(
-    name="weekly_refresh",
-    selection=dg.AssetSelection.all(),
-    executor_def=EXECUTOR,
-    description="Full refresh: pull every source, rebuild the dashboard datasets, check and publish them.",
-)
-
-
-def build_definitions(deployment: str) -> dg.Definitions:
+def build_definitions(deployment: str, executor_def: dg.ExecutorDefinition = EXECUTOR) -> dg.Definitions:
+    job = weekly_refresh_job(executor_def)
     return dg.Definitions(
         assets=ALL_ASSETS,
-        jobs=[weekly_refresh],
+        asset_checks=[*all_checks(dashboard.DATASETS), *freshness_checks],
+        jobs=[job],
+        schedules=[weekly_refresh_schedule(job)],
+        sensors=[freshness_sensor, weekly_refresh_failure_alert],
         resources=resources_for(deployment),
     )
 

@@ -18,6 +18,8 @@ from cdr_dagster.resources.ccn_input import CcnCompaniesFile
 from cdr_dagster.resources.cdr_fyi_api import DEFAULT_BASE_URL, TOKEN_ENV_VAR, CdrFyiApi
 from cdr_dagster.resources.cdr_fyi_site import DEFAULT_SITE_URL, CdrFyiSite
 from cdr_dagster.resources.csv_io_manager import CsvIOManager
+from cdr_dagster.resources.quality_thresholds import QualityThresholds
+from cdr_dagster.resources.slack import WEBHOOK_ENV_VAR, SlackWebhook
 from cdr_dagster.resources.storage import LocalStorage, S3Storage
 
 DEPLOYMENT_ENV_VAR = "DAGSTER_DEPLOYMENT"
@@ -42,6 +44,8 @@ def _shared(storage: Any, api: CdrFyiApi, site: CdrFyiSite, sample_ccn: bool) ->
         "cdr_fyi_api": api,
         "dollars_spent_source": site,
         "ccn_input": CcnCompaniesFile(storage=storage, sample_fallback=sample_ccn),
+        "quality_thresholds": QualityThresholds(),
+        "slack": SlackWebhook(webhook_url=dg.EnvVar(WEBHOOK_ENV_VAR) if os.getenv(WEBHOOK_ENV_VAR) else ""),
     }
 
 

@@ -38,14 +38,24 @@ def manifest_entry(key: str, data: bytes, updated_at: datetime, source: str) -> 
     }
 
 
+def input_entry(key: str, data: bytes) -> dict[str, Any]:
+    """A raw input of the publication: where it is, its rows and columns (next week's baseline)."""
+    frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    return {"key": key, "rows": len(frame), "columns": [str(c) for c in frame.columns]}
+
+
 def build_manifest(
-    entries: dict[str, dict[str, Any]], deployment: str, generated_at: datetime
+    entries: dict[str, dict[str, Any]],
+    inputs: dict[str, dict[str, Any]],
+    deployment: str,
+    generated_at: datetime,
 ) -> dict[str, Any]:
     return {
         "version": MANIFEST_VERSION,
         "generated_at": _iso(generated_at),
         "deployment": deployment,
         "datasets": dict(sorted(entries.items())),
+        "inputs": dict(sorted(inputs.items())),
     }
 
 

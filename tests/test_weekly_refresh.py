@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from cdr_dagster.assets.dashboard import DATASETS
+from cdr_dagster.assets.publication import INPUT_ASSETS
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.resources.csv_io_manager import utc_date_stamp
 from cdr_dagster.resources.sample_data import CCN_COMPANIES_FILE, sample_bytes, sample_tables
@@ -43,6 +44,7 @@ def expected_keys(stamp: str) -> set[str]:
         | {f"staging/{d}_{stamp}.csv" for d in DATASETS}
         | {f"processed/{d}_{stamp}.csv" for d in DATASETS}
         | {"processed/manifest.json"}
+        | {f"raw/published/{asset}.csv" for asset in INPUT_ASSETS}
     )
 
 
@@ -57,7 +59,7 @@ def test_the_code_location_loads_as_dagster_dev_loads_it() -> None:
     job = defs.resolve_job_def("weekly_refresh")
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= {
         "cdr_fyi_orders", "cdr_fyi_purchasers", "cdr_fyi_suppliers", "cdr_fyi_marketplaces",
-        "ccn_companies", *DATASETS, "dashboard_publication",
+        "ccn_companies_file", "ccn_companies", *DATASETS, "dashboard_publication",
     }
 
 

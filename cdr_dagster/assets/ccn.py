@@ -1,5 +1,6 @@
 """The Circular Carbon Network's list of CDR companies, dropped in by hand (group ``ccn``)."""
 
+import hashlib
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -16,7 +17,31 @@ from cdr_dagster.transforms.ccn import (
 )
 
 
+@dg.observable_source_asset(group_name="ccn", owners=["team:data-platform"])
+def ccn_companies_file(ccn_input: CcnCompaniesFile) -> dg.ObserveResult:
+    """The CCN companies CSV as a person dropped it (``raw/ccn_companies.csv``). Observing it
+    records when it was last replaced, so its freshness check can say when it is over a year
+    old and due for CCN's next annual report."""
+    if not ccn_input.storage.exists(ccn_input.key):
+        return dg.ObserveResult(
+            metadata={"location": ccn_input.storage.location(ccn_input.key), "present": False}
+        )
+    data = ccn_input.storage.read_bytes(ccn_input.key)
+    return dg.ObserveResult(
+        data_version=dg.DataVersion(hashlib.sha256(data).hexdigest()[:16]),
+        metadata={
+            "location": ccn_input.storage.location(ccn_input.key),
+            "present": True,
+            "bytes": len(data),
+            "dagster/last_updated_timestamp": dg.MetadataValue.timestamp(
+                ccn_input.storage.last_modified(ccn_input.key)
+            ),
+        },
+    )
+
+
 @dg.asset(
+    deps=[ccn_companies_file],
     group_name="ccn",
     kinds={"python", "pandas", "csv"},
     owners=["team:data-platform"],

@@ -12,10 +12,11 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 DATED_KEY = re.compile(r"^(?P<stem>.+)_(?P<date>\d{8})\.csv$")
 
@@ -33,6 +34,10 @@ class Storage(dg.ConfigurableResource):
         raise NotImplementedError
 
     def list_keys(self, prefix: str) -> list[str]:
+        raise NotImplementedError
+
+    def last_modified(self, key: str) -> float:
+        """When the key was last written, as a Unix timestamp."""
         raise NotImplementedError
 
     def location(self, key: str) -> str:
@@ -92,6 +97,9 @@ class LocalStorage(Storage):
             if p.is_file() and p.name.startswith(name_prefix) and not p.name.startswith(".")
         )
 
+    def last_modified(self, key: str) -> float:
+        return self._path(key).stat().st_mtime
+
     def location(self, key: str) -> str:
         return str(self._path(key).resolve())
 
@@ -105,13 +113,17 @@ class S3Storage(Storage):
 
     s3: S3Resource
     bucket: str = Field(description="The deployment's bucket, CDR_DASHBOARD_BUCKET.")
+    _client_cache: Any = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if not self.bucket:
             raise dg.Failure("CDR_DASHBOARD_BUCKET is not set: name this deployment's S3 bucket.")
 
-    def _client(self):
-        return self.s3.get_client()
+    def _client(self) -> Any:
+        # one client per resource: building a boto3 client reloads botocore's models (slow)
+        if self._client_cache is None:
+            self._client_cache = self.s3.get_client()
+        return self._client_cache
 
     def read_bytes(self, key: str) -> bytes:
         try:
@@ -147,6 +159,9 @@ class S3Storage(Storage):
             ContentType=content_type,
             MetadataDirective="REPLACE",
         )
+
+    def last_modified(self, key: str) -> float:
+        return self._client().head_object(Bucket=self.bucket, Key=key)["LastModified"].timestamp()
 
     def location(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

@@ -1,0 +1,56 @@
+"""What the page is serving now: the last manifest and the files it names.
+
+The quality gates compare a new week with it (row counts, columns, dollars spent), and the
+"what changed this week" summary diffs against it. It changes only when a publication succeeds,
+so a bad week never becomes the baseline of the next one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from cdr_dagster.csv_format import csv_bytes_to_frame
+from cdr_dagster.manifest import MANIFEST_KEY
+from cdr_dagster.resources.storage import Storage
+
+
+@dataclass(frozen=True)
+class Published:
+    storage: Storage
+    manifest: dict[str, Any] | None
+
+    def input_entry(self, asset: str) -> dict[str, Any] | None:
+        return ((self.manifest or {}).get("inputs") or {}).get(asset)
+
+    def input_rows(self, asset: str) -> int | None:
+        entry = self.input_entry(asset)
+        return None if entry is None else int(entry["rows"])
+
+    def input_columns(self, asset: str) -> list[str] | None:
+        entry = self.input_entry(asset)
+        return None if entry is None else list(entry["columns"])
+
+    def input_frame(self, asset: str) -> pd.DataFrame | None:
+        entry = self.input_entry(asset)
+        return None if entry is None else self._frame(entry["key"])
+
+    def dataset_frame(self, dataset: str) -> pd.DataFrame | None:
+        entry = ((self.manifest or {}).get("datasets") or {}).get(dataset)
+        return None if entry is None else self._frame(entry["key"])
+
+    def _frame(self, key: str) -> pd.DataFrame | None:
+        # a key the manifest names but storage lost is "no baseline", not a crash
+        return csv_bytes_to_frame(self.storage.read_bytes(key)) if self.storage.exists(key) else None
+
+    def dollars_spent(self) -> float | None:
+        frame = self.dataset_frame("dollars_spent")
+        return None if frame is None or frame.empty else float(frame["value"].iloc[0])
+
+
+def read_published(storage: Storage) -> Published:
+    manifest = json.loads(storage.read_bytes(MANIFEST_KEY)) if storage.exists(MANIFEST_KEY) else None
+    return Published(storage, manifest)

@@ -1,0 +1,35 @@
+"""Slack incoming webhook for alerts and the weekly summary (``SLACK_WEBHOOK_URL``).
+
+Without a webhook the message goes to the Dagster log instead, so nothing is lost on a laptop.
+The webhook URL is a secret: it is never logged, not even when posting fails.
+"""
+
+from collections.abc import Callable
+
+import dagster as dg
+import requests
+from pydantic import Field
+
+WEBHOOK_ENV_VAR = "SLACK_WEBHOOK_URL"
+
+
+class SlackWebhook(dg.ConfigurableResource):
+    """Posts plain-text messages to one Slack channel through an incoming webhook."""
+
+    webhook_url: str = Field(default="", description="Incoming webhook URL, SLACK_WEBHOOK_URL (secret).")
+    timeout_seconds: float = Field(default=10.0, description="Timeout for one post.")
+
+    def post(self, text: str, log: Callable[[str], None]) -> bool:
+        """Post ``text``; log it instead when no webhook is set. True when Slack accepted it."""
+        if not self.webhook_url:
+            log(f"{WEBHOOK_ENV_VAR} not set; message not sent to Slack:\n{text}")
+            return False
+        try:
+            response = requests.post(self.webhook_url, json={"text": text}, timeout=self.timeout_seconds)
+        except requests.RequestException as error:
+            log(f"Slack post failed ({type(error).__name__}); message was:\n{text}")
+            return False
+        if response.status_code != 200:
+            log(f"Slack answered HTTP {response.status_code}; message was:\n{text}")
+            return False
+        return True

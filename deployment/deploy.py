@@ -1,0 +1,612 @@
+#!/usr/bin/env python3
+"""Ship the current commit to one deployment: ``deployment/deploy.py test|prod``.
+
+    .venv/bin/python deployment/deploy.py test [--dry-run] [--skip-dagster] [--allow-dirty]
+    .venv/bin/python deployment/deploy.py prod [--dry-run] [--skip-dagster] [--force-unverified]
+
+In order, for the commit checked out (HEAD):
+
+1. prod only: refuse unless the commit was deployed to test first, which leaves the marker
+   ``deployments/<sha>.json`` in the test bucket (``--force-unverified`` skips the check);
+2. package ``presign_lambda`` into a zip holding only the modules its handler imports (boto3 is
+   in the Lambda runtime);
+3. ship the Dagster code location: the ``dagster_commands`` of the deployment, run one by one
+   (``--skip-dagster`` leaves them out);
+4. update the function's code, publish a version and point the alias API Gateway invokes at it
+   (the previous version stays, so rolling back is moving the alias back);
+5. upload the page's ``viz/`` files with their content types;
+6. write the marker ``deployments/<sha>.json`` (when, who, what) in the deployment's bucket.
+
+``--dry-run`` prints the plan and stops: no AWS request, no command. Names and regions come from
+``deployment/deployments.toml``; credentials from boto3's chain; ``AWS_ENDPOINT_URL``,
+``AWS_ENDPOINT_URL_S3`` and ``AWS_ENDPOINT_URL_LAMBDA`` point it at a local stand-in (moto).
+Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused (unverified or
+uncommitted changes). See docs/deployment.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import base64
+import datetime as dt
+import getpass
+import hashlib
+import io
+import json
+import os
+import shlex
+import socket
+import string
+import subprocess
+import sys
+import tomllib
+import urllib.parse
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILE = Path("deployment") / "deployments.toml"
+
+LAMBDA_PACKAGE = "presign_lambda"
+LAMBDA_ENTRY_MODULE = "handler"
+# What the Lambda Python runtime provides besides the standard library.
+LAMBDA_RUNTIME_PACKAGES = frozenset({"boto3", "botocore"})
+
+VIZ_SOURCE_DIR = Path("dashboard") / "src"
+VIZ_VENDORED = (Path("dashboard") / "vendor" / "chart.umd.min.js",)
+CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css"}
+
+MARKER_PREFIX = "deployments/"
+# What a deploy ships from the working tree; it must match the commit it is recorded as.
+SHIPPED_PATHS = ("presign_lambda", "dashboard/src", "dashboard/vendor/chart.umd.min.js",
+                 "deployment/deployments.toml")
+DAGSTER_SHIPPED_PATHS = ("cdr_dagster", "pyproject.toml", "constraints.txt", "README.md",
+                         "Dockerfile", ".dockerignore", "dagster_cloud.yaml", "deployment/dagster")
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LAMBDA")
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+
+
+class DeployError(Exception):
+    """A deploy step failed; the message says which and why (never a secret)."""
+
+    exit_code = EXIT_FAILED
+
+
+class ConfigError(DeployError):
+    """deployments.toml, the command line or the checkout is not usable."""
+
+    exit_code = EXIT_USAGE
+
+
+class Refused(DeployError):
+    """A safety rule stopped the deploy before anything changed."""
+
+    exit_code = EXIT_REFUSED
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Deployment:
+    """One ``[<name>]`` table of deployments.toml."""
+
+    name: str
+    region: str
+    bucket: str
+    function: str
+    alias: str
+    requires_deployed_to: str | None
+    dagster_commands: tuple[tuple[str, ...], ...]
+    values: Mapping[str, str]  # every string setting, plus "deployment": the placeholders
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole deployments.toml."""
+
+    deployments: Mapping[str, Deployment]
+    location: str
+    image: str
+
+
+REQUIRED_KEYS = ("region", "bucket", "function", "alias")
+COMMAND_PLACEHOLDERS = frozenset({"sha", "image", "location", "account"})
+
+
+def load_config(path: Path) -> Config:
+    """Read and check deployments.toml (raises ConfigError naming the problem)."""
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
+    dagster = raw.pop("dagster", {})
+    location, image = str(dagster.get("location", "")), str(dagster.get("image", ""))
+    if not location or not image:
+        raise ConfigError(f"{path}: [dagster] needs location and image")
+    deployments = {name: _deployment(path, name, table) for name, table in raw.items()}
+    for deployment in deployments.values():
+        required = deployment.requires_deployed_to
+        if required is not None and required not in deployments:
+            raise ConfigError(f"{path}: [{deployment.name}] requires_deployed_to names no deployment: {required}")
+        _check_placeholders(path, deployment, image)
+    return Config(deployments=deployments, location=location, image=image)
+
+
+def _deployment(path: Path, name: str, table: Any) -> Deployment:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {name} is not a table")
+    missing = [key for key in REQUIRED_KEYS if not isinstance(table.get(key), str) or not table[key]]
+    if missing:
+        raise ConfigError(f"{path}: [{name}] needs {', '.join(missing)}")
+    commands = table.get("dagster_commands", [])
+    if not all(isinstance(c, list) and c and all(isinstance(a, str) for a in c) for c in commands):
+        raise ConfigError(f"{path}: [{name}] dagster_commands must be a list of non-empty lists of strings")
+    values = {key: value for key, value in table.items() if isinstance(value, str)}
+    return Deployment(
+        name=name,
+        region=table["region"],
+        bucket=table["bucket"],
+        function=table["function"],
+        alias=table["alias"],
+        requires_deployed_to=table.get("requires_deployed_to"),
+        dagster_commands=tuple(tuple(c) for c in commands),
+        values={**values, "deployment": name},
+    )
+
+
+def _placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+def _check_placeholders(path: Path, deployment: Deployment, image: str) -> None:
+    known = set(deployment.values) | COMMAND_PLACEHOLDERS
+    templates = [image, *(arg for command in deployment.dagster_commands for arg in command)]
+    unknown = sorted(set().union(*(_placeholders(t) for t in templates)) - known)
+    if unknown:
+        raise ConfigError(f"{path}: [{deployment.name}] unknown placeholders: {', '.join(unknown)}")
+
+
+def dagster_commands(config: Config, deployment: Deployment, sha: str, account: str) -> list[list[str]]:
+    """The deployment's Dagster commands with every placeholder filled in."""
+    values = {**deployment.values, "sha": sha, "location": config.location, "account": account}
+    image = config.image.format_map(values)
+    values["image"] = image
+    return [[arg.format_map(values) for arg in command] for command in deployment.dagster_commands]
+
+
+def needs_account(config: Config, deployment: Deployment) -> bool:
+    """Whether a Dagster command (or the image name) uses {account}."""
+    templates = [config.image, *(arg for command in deployment.dagster_commands for arg in command)]
+    return any("account" in _placeholders(t) for t in templates)
+
+
+# ---------------------------------------------------------------------------------------------
+# The checkout
+# ---------------------------------------------------------------------------------------------
+
+def _git(root: Path, *args: str) -> str:
+    """stdout of a read-only git command in the checkout (ConfigError when it fails)."""
+    try:
+        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise ConfigError("git is not installed: deploy.py records the commit it ships") from None
+    if result.returncode != 0:
+        raise ConfigError(f"git {' '.join(args)} failed in {root}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def head_commit(root: Path) -> str:
+    """The full sha of the commit checked out."""
+    return _git(root, "rev-parse", "--verify", "HEAD^{commit}").strip()
+
+
+def uncommitted_changes(root: Path, paths: Sequence[str]) -> list[str]:
+    """Lines of ``git status`` for shipped paths that differ from HEAD (untracked included)."""
+    status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *paths)
+    return [line for line in status.splitlines() if line.strip()]
+
+
+def deployer(root: Path) -> str:
+    """Who deploys, for the marker: the git identity if set, and the local user@host."""
+    local = f"{getpass.getuser()}@{socket.gethostname()}"
+    result = subprocess.run(["git", "-C", str(root), "config", "user.email"], capture_output=True, text=True, check=False)
+    email = result.stdout.strip()
+    return f"{email} ({local})" if email else local
+
+
+# ---------------------------------------------------------------------------------------------
+# What is shipped
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LambdaPackage:
+    """The function's zip: deterministic, so the same commit gives the same CodeSha256."""
+
+    files: tuple[str, ...]
+    data: bytes
+
+    @property
+    def code_sha256(self) -> str:
+        """What Lambda reports as CodeSha256: base64 of the zip's SHA-256."""
+        return base64.b64encode(hashlib.sha256(self.data).digest()).decode()
+
+
+def lambda_modules(package_dir: Path, entry: str = LAMBDA_ENTRY_MODULE) -> list[str]:
+    """Modules of the package the entry module needs, following its imports (sorted).
+
+    Raises DeployError on an import the Lambda runtime cannot satisfy (neither the standard
+    library, boto3/botocore, nor a module of the package).
+    """
+    package = package_dir.name
+    needed: set[str] = set()
+    todo = [entry]
+    while todo:
+        module = todo.pop()
+        if module in needed:
+            continue
+        needed.add(module)
+        source = package_dir / f"{module}.py"
+        if not source.is_file():  # a name defined in the package's __init__, always shipped
+            continue
+        for imported in _imports(ast.parse(source.read_text(), str(source))):
+            top, _, rest = imported.partition(".")
+            if top == package:
+                if rest:
+                    todo.append(rest.partition(".")[0])
+            elif top not in sys.stdlib_module_names and top not in LAMBDA_RUNTIME_PACKAGES and top != "__future__":
+                raise DeployError(f"{source.name} imports {top}, which the Lambda runtime does not have")
+    return sorted(m for m in needed if (package_dir / f"{m}.py").is_file())
+
+
+def _imports(tree: ast.AST) -> list[str]:
+    """Absolute module names imported; ``from pkg import mod`` yields ``pkg.mod`` too."""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                raise DeployError("relative imports are not supported in the Lambda package")
+            names.append(node.module or "")
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def build_lambda_package(root: Path) -> LambdaPackage:
+    """Zip ``presign_lambda/__init__.py`` and the modules the handler imports."""
+    package_dir = root / LAMBDA_PACKAGE
+    files = sorted({"__init__", *lambda_modules(package_dir)})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for module in files:
+            info = zipfile.ZipInfo(f"{LAMBDA_PACKAGE}/{module}.py", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (package_dir / f"{module}.py").read_bytes())
+    return LambdaPackage(files=tuple(f"{LAMBDA_PACKAGE}/{m}.py" for m in files), data=buffer.getvalue())
+
+
+def viz_files(root: Path) -> dict[str, Path]:
+    """The page's own files by bucket key: dashboard/src/*.js|*.css and the vendored Chart.js."""
+    source = root / VIZ_SOURCE_DIR
+    files = {f"viz/{p.name}": p for p in sorted(source.iterdir()) if p.suffix in CONTENT_TYPES}
+    files.update({f"viz/{p.name}": root / p for p in VIZ_VENDORED})
+    return files
+
+
+def content_type(path: Path) -> str:
+    """The Content-Type a viz/ file is stored with."""
+    return CONTENT_TYPES[path.suffix]
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Options:
+    deployment: str
+    dry_run: bool
+    skip_dagster: bool
+    force_unverified: bool
+    allow_dirty: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a deploy will do, worked out before touching AWS."""
+
+    root: Path
+    config: Config
+    deployment: Deployment
+    sha: str
+    dirty: bool
+    package: LambdaPackage
+    viz: Mapping[str, Path]
+    options: Options
+
+    @property
+    def verify_in(self) -> Deployment | None:
+        """The deployment the commit must have reached first, unless forced."""
+        name = self.deployment.requires_deployed_to
+        return None if name is None else self.config.deployments[name]
+
+    @property
+    def marker_key(self) -> str:
+        return f"{MARKER_PREFIX}{self.sha}.json"
+
+
+def make_plan(root: Path, config: Config, options: Options) -> Plan:
+    """Check the checkout and build the packages; raise Refused on uncommitted changes."""
+    deployment = config.deployments[options.deployment]
+    sha = head_commit(root)
+    paths = SHIPPED_PATHS + (() if options.skip_dagster else DAGSTER_SHIPPED_PATHS)
+    if options.allow_dirty and deployment.requires_deployed_to is not None:
+        raise ConfigError(f"--allow-dirty is not accepted for {deployment.name}: it ships committed code only")
+    changes = uncommitted_changes(root, paths)
+    if changes and not options.allow_dirty:
+        listing = "\n".join(f"    {line}" for line in changes)
+        raise Refused(
+            f"refusing to deploy {sha[:12]} to {deployment.name}: the working tree differs from the "
+            f"commit in what would be shipped:\n{listing}\ncommit them, or pass --allow-dirty (test only)"
+        )
+    return Plan(root=root, config=config, deployment=deployment, sha=sha, dirty=bool(changes),
+                package=build_lambda_package(root), viz=viz_files(root), options=options)
+
+
+def _without_userinfo(url: str) -> str:
+    """An endpoint URL safe to print: any user:password@ part is dropped."""
+    parts = urllib.parse.urlsplit(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def describe(plan: Plan, account: str = "<account>") -> list[str]:
+    """The plan as printed lines (the same with and without --dry-run)."""
+    d = plan.deployment
+    lines = [f"deploy {plan.sha} to {d.name}: region {d.region}, bucket {d.bucket}, function {d.function}"
+             + (" (uncommitted changes, --allow-dirty)" if plan.dirty else "")]
+    lines += [f"AWS endpoint override: {name}={_without_userinfo(os.environ[name])}"
+              for name in ENDPOINT_VARIABLES if os.environ.get(name)]
+    lines.append("plan (dry run: nothing will be changed):" if plan.options.dry_run else "plan:")
+    step = 0
+    if plan.verify_in is not None:
+        step += 1
+        target = f"s3://{plan.verify_in.bucket}/{plan.marker_key}"
+        note = "skipped: --force-unverified" if plan.options.force_unverified else f"must exist ({target})"
+        lines.append(f"  {step}. verify: {plan.sha[:12]} was deployed to {plan.verify_in.name} first: {note}")
+    step += 1
+    lines.append(f"  {step}. package {LAMBDA_PACKAGE}: {len(plan.package.files)} files, "
+                 f"{len(plan.package.data)} bytes, CodeSha256 {plan.package.code_sha256}")
+    lines += [f"       {name}" for name in plan.package.files]
+    step += 1
+    if plan.options.skip_dagster:
+        lines.append(f"  {step}. dagster: skipped (--skip-dagster)")
+    else:
+        commands = dagster_commands(plan.config, d, plan.sha, account)
+        lines.append(f"  {step}. dagster: ship code location {plan.config.location} ({len(commands)} commands)")
+        lines += [f"       $ {shlex.join(command)}" for command in commands]
+    step += 1
+    lines.append(f"  {step}. lambda: update the code of {d.function}, publish a version, point alias {d.alias} at it")
+    step += 1
+    lines.append(f"  {step}. viz: upload {len(plan.viz)} files to s3://{d.bucket}/viz/")
+    lines += [f"       {key}  {content_type(path)}  {path.stat().st_size} bytes" for key, path in plan.viz.items()]
+    step += 1
+    lines.append(f"  {step}. marker: write s3://{d.bucket}/{plan.marker_key}")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps that change things
+# ---------------------------------------------------------------------------------------------
+
+def say(line: str) -> None:
+    """One line of the deploy's report on stdout, flushed (it interleaves with commands' output)."""
+    print(line, flush=True)
+
+
+def _is_missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+def verify_deployed_first(session_for: Any, plan: Plan) -> None:
+    """Refuse unless the marker of this commit exists in the required deployment's bucket."""
+    required = plan.verify_in
+    if required is None or plan.options.force_unverified:
+        return
+    s3 = session_for(required.region).client("s3")
+    location = f"s3://{required.bucket}/{plan.marker_key}"
+    try:
+        marker = json.loads(s3.get_object(Bucket=required.bucket, Key=plan.marker_key)["Body"].read())
+    except ClientError as error:
+        if not _is_missing(error):
+            raise
+        raise Refused(
+            f"refusing to deploy {plan.sha[:12]} to {plan.deployment.name}: it has not been deployed to "
+            f"{required.name} first (no {location}). Deploy it to {required.name}, check it there, "
+            f"then retry; --force-unverified skips this check."
+        ) from None
+    if marker.get("uncommitted_changes") is not False:
+        raise Refused(
+            f"refusing to deploy {plan.sha[:12]} to {plan.deployment.name}: it was deployed to {required.name} "
+            f"with uncommitted changes (--allow-dirty), so {required.name} did not run this commit. Deploy it "
+            f"to {required.name} from a clean checkout first; --force-unverified skips this check."
+        )
+    say(f"verified: {plan.sha[:12]} was deployed to {required.name} at {marker.get('deployed_at')} "
+        f"by {marker.get('deployed_by')}")
+
+
+def preflight(lambda_client: Any, s3: Any, deployment: Deployment) -> str:
+    """Check the bucket and the function's alias exist; return the alias's current version."""
+    try:
+        s3.head_bucket(Bucket=deployment.bucket)
+    except ClientError as error:
+        raise DeployError(f"bucket {deployment.bucket} is not reachable ({_code(error)}): create the "
+                          f"stack {deployment.values.get('stack', '')} from deployment/template.yaml first") from None
+    try:
+        alias = lambda_client.get_alias(FunctionName=deployment.function, Name=deployment.alias)
+    except ClientError as error:
+        raise DeployError(f"alias {deployment.alias} of function {deployment.function} is not reachable "
+                          f"({_code(error)}): create the stack from deployment/template.yaml first") from None
+    return alias["FunctionVersion"]
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "error"))
+
+
+def run_commands(commands: Sequence[Sequence[str]], cwd: Path) -> None:
+    """Run each command from the repository root; stop at the first that fails."""
+    for command in commands:
+        say(f"$ {shlex.join(command)}")
+        try:
+            result = subprocess.run(list(command), cwd=cwd, check=False)
+        except FileNotFoundError:
+            raise DeployError(f"{command[0]} is not installed: install it, or pass --skip-dagster") from None
+        if result.returncode != 0:
+            raise DeployError(f"command failed with exit code {result.returncode}: {shlex.join(command)}")
+
+
+@dataclass(frozen=True)
+class LambdaRelease:
+    previous_version: str
+    version: str
+    code_sha256: str
+
+
+def ship_lambda(lambda_client: Any, deployment: Deployment, package: LambdaPackage, sha: str,
+                previous_version: str) -> LambdaRelease:
+    """UpdateFunctionCode, wait for it, PublishVersion, then move the alias to the new version."""
+    updated = lambda_client.update_function_code(FunctionName=deployment.function, ZipFile=package.data)
+    if updated["CodeSha256"] != package.code_sha256:
+        raise DeployError(f"{deployment.function} reports CodeSha256 {updated['CodeSha256']}, "
+                          f"expected {package.code_sha256}")
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=deployment.function)
+    published = lambda_client.publish_version(
+        FunctionName=deployment.function, CodeSha256=package.code_sha256, Description=f"git {sha}"
+    )
+    lambda_client.update_alias(FunctionName=deployment.function, Name=deployment.alias,
+                               FunctionVersion=published["Version"])
+    return LambdaRelease(previous_version=previous_version, version=published["Version"],
+                         code_sha256=package.code_sha256)
+
+
+def upload_viz(s3: Any, deployment: Deployment, viz: Mapping[str, Path], sha: str) -> None:
+    """Put each viz/ file with its content type, labelled with the commit it comes from."""
+    for key, path in viz.items():
+        s3.put_object(Bucket=deployment.bucket, Key=key, Body=path.read_bytes(),
+                      ContentType=content_type(path), Metadata={"git-sha": sha})
+
+
+def marker_document(plan: Plan, release: LambdaRelease, now: dt.datetime) -> dict[str, Any]:
+    """What the marker records: the commit, when, who, and what was shipped."""
+    return {
+        "commit": plan.sha,
+        "deployment": plan.deployment.name,
+        "deployed_at": now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "deployed_by": deployer(plan.root),
+        "uncommitted_changes": plan.dirty,
+        "lambda": {"function": plan.deployment.function, "alias": plan.deployment.alias,
+                   "version": release.version, "previous_version": release.previous_version,
+                   "code_sha256": release.code_sha256},
+        "viz": sorted(plan.viz),
+        "dagster": "skipped" if plan.options.skip_dagster else "shipped",
+        "forced_unverified": plan.options.force_unverified and plan.verify_in is not None,
+    }
+
+
+def write_marker(s3: Any, plan: Plan, document: Mapping[str, Any]) -> None:
+    """Put ``deployments/<sha>.json`` in the deployment's bucket (written last, after every step)."""
+    s3.put_object(Bucket=plan.deployment.bucket, Key=plan.marker_key,
+                  Body=json.dumps(document, indent=2).encode() + b"\n", ContentType="application/json")
+
+
+def execute(plan: Plan) -> None:
+    """Run the plan against AWS: checks first, then the changes, the marker last."""
+    d = plan.deployment
+
+    def session_for(region: str) -> Any:
+        return boto3.session.Session(region_name=region)
+
+    session = session_for(d.region)
+    lambda_client, s3 = session.client("lambda"), session.client("s3")
+    verify_deployed_first(session_for, plan)
+    previous_version = preflight(lambda_client, s3, d)
+
+    if plan.options.skip_dagster:
+        say("dagster: skipped (--skip-dagster)")
+    else:
+        account = session.client("sts").get_caller_identity()["Account"] if needs_account(plan.config, d) else "<account>"
+        run_commands(dagster_commands(plan.config, d, plan.sha, account), plan.root)
+        say(f"dagster: shipped code location {plan.config.location} for {plan.sha[:12]}")
+
+    release = ship_lambda(lambda_client, d, plan.package, plan.sha, previous_version)
+    say(f"lambda: {d.function} code updated (CodeSha256 {release.code_sha256}), published version "
+        f"{release.version}, alias {d.alias}: {release.previous_version} -> {release.version}")
+    say(f"        roll back: aws lambda update-alias --region {d.region} --function-name {d.function} "
+        f"--name {d.alias} --function-version {release.previous_version}")
+
+    upload_viz(s3, d, plan.viz, plan.sha)
+    say(f"viz: uploaded {len(plan.viz)} files to s3://{d.bucket}/viz/")
+
+    write_marker(s3, plan, marker_document(plan, release, dt.datetime.now(dt.timezone.utc)))
+    say(f"marker: wrote s3://{d.bucket}/{plan.marker_key}")
+    say(f"deployed {plan.sha[:12]} to {d.name}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+def parse_args(argv: Sequence[str] | None, deployments: Sequence[str]) -> Options:
+    """The command line; the deployments to choose from are those of deployments.toml."""
+    parser = argparse.ArgumentParser(prog="deployment/deploy.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("deployment", choices=list(deployments))
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; touch nothing")
+    parser.add_argument("--skip-dagster", action="store_true", help="leave the Dagster code location as it is")
+    parser.add_argument("--force-unverified", action="store_true",
+                        help="deploy even though the commit was not deployed to the required deployment first")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="ship uncommitted changes (deployments without requires_deployed_to only)")
+    args = parser.parse_args(argv)
+    return Options(deployment=args.deployment, dry_run=args.dry_run, skip_dagster=args.skip_dagster,
+                   force_unverified=args.force_unverified, allow_dirty=args.allow_dirty)
+
+
+def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
+    """Plan, print, and (unless --dry-run) execute; return the exit code."""
+    try:
+        config = load_config(root / CONFIG_FILE)
+        options = parse_args(argv, sorted(config.deployments))
+        plan = make_plan(root, config, options)
+        for line in describe(plan):
+            say(line)
+        if options.dry_run:
+            say("dry run: nothing was changed (no AWS request, no command run)")
+            return 0
+        execute(plan)
+        return 0
+    except DeployError as error:
+        print(f"deploy: {error}", file=sys.stderr, flush=True)
+        return error.exit_code
+    except ClientError as error:
+        print(f"deploy failed: AWS answered {_code(error)}: {error}", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    except BotoCoreError as error:
+        print(f"deploy failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

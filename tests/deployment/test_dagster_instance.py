@@ -1,0 +1,237 @@
+"""The Dagster side of test and prod: the instance configuration booted against a real PostgreSQL
+server with compute logs in (moto's) S3 while weekly_refresh runs end to end, the container
+image's command serving the code location to the OSS workspace, and the Dagster+ file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cdr_dagster.assets.dashboard import DATASETS
+from cdr_dagster.resources.csv_io_manager import utc_date_stamp
+from cdr_dagster.resources.sample_data import CCN_COMPANIES_FILE, sample_bytes, sample_tables
+from deployment.deploy import load_config
+from tests.deployment.conftest import CONFIG_PATH, ROOT
+from tests.deployment.postgres import PostgresServer, PostgresUnavailable, running_postgres, server_bindir
+from tests.support.fake_cdr_fyi import FakeCdrFyi
+from tests.support.s3_server import S3Server
+from tests.support.static_site import serving
+
+INSTANCE_DIR = ROOT / "deployment" / "dagster"
+BIN = Path(sys.executable).parent
+PAGES = ROOT / "tests" / "fixtures" / "cdr_fyi_pages"
+TOKEN = "tok-live-5b0e33a1"
+BUCKET = "cdr-dashboard-test"
+LOGS_BUCKET = "cdr-dagster-logs-test"
+LOGS_PREFIX = "dagster/test"
+CODE_SERVER_READY_TIMEOUT_S = 180
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of our own for the module; a missing installation fails, never skips."""
+    try:
+        with running_postgres() as server:
+            yield server
+    except PostgresUnavailable as error:
+        pytest.fail(str(error))
+
+
+@pytest.mark.postgres
+def test_postgresql_server_binaries_are_installed() -> None:
+    try:
+        bindir = server_bindir()
+    except PostgresUnavailable as error:
+        pytest.fail(str(error))
+    assert all((bindir / name).is_file() for name in ("initdb", "pg_ctl", "pg_isready", "postgres"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Instance configuration
+# ---------------------------------------------------------------------------------------------
+
+def test_test_and_prod_instances_are_the_same_configuration() -> None:
+    test = yaml.safe_load((INSTANCE_DIR / "test" / "dagster.yaml").read_text())
+    prod = yaml.safe_load((INSTANCE_DIR / "prod" / "dagster.yaml").read_text())
+    assert test == prod == {
+        "storage": {"postgres": {"postgres_db": {
+            "hostname": {"env": "DAGSTER_PG_HOST"}, "port": {"env": "DAGSTER_PG_PORT"},
+            "username": {"env": "DAGSTER_PG_USERNAME"}, "password": {"env": "DAGSTER_PG_PASSWORD"},
+            "db_name": {"env": "DAGSTER_PG_DB"}, "scheme": "postgresql+psycopg2"}}},
+        "compute_logs": {"module": "dagster_aws.s3.compute_log_manager", "class": "S3ComputeLogManager",
+                         "config": {"bucket": {"env": "DAGSTER_COMPUTE_LOGS_BUCKET"},
+                                    "prefix": {"env": "DAGSTER_COMPUTE_LOGS_PREFIX"},
+                                    "skip_empty_files": True, "upload_interval": 30}},
+        "run_retries": {"enabled": True, "max_retries": 2},
+        "concurrency": {"runs": {"max_concurrent_runs": 1}},
+        "telemetry": {"enabled": False},
+    }
+
+
+@pytest.mark.postgres
+def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs_in_s3(
+    postgres: PostgresServer, s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
+    from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
+
+    s3.create_bucket(BUCKET)
+    s3.create_bucket(LOGS_BUCKET)
+    client = s3.client()
+    client.put_object(Bucket=BUCKET, Key="raw/ccn_companies.csv", Body=sample_bytes(CCN_COMPANIES_FILE))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(INSTANCE_DIR / "test" / "dagster.yaml", home / "dagster.yaml")
+    instance_env = {**postgres.env(), "DAGSTER_HOME": str(home),
+                    "DAGSTER_COMPUTE_LOGS_BUCKET": LOGS_BUCKET, "DAGSTER_COMPUTE_LOGS_PREFIX": LOGS_PREFIX}
+    front_page = {"/": (200, (PAGES / "current.html").read_bytes())}
+    with FakeCdrFyi(sample_tables(), TOKEN) as api, serving(front_page) as site:
+        env = {**os.environ, **s3.env(), **instance_env,
+               "DAGSTER_DEPLOYMENT": "test", "CDR_DASHBOARD_BUCKET": BUCKET, "CDR_FYI_API_TOKEN": TOKEN,
+               "CDR_FYI_API_URL": api.base_url, "CDR_FYI_SITE_URL": site.url("/")}
+        run = subprocess.run(
+            [str(BIN / "dagster"), "job", "execute", "-m", "cdr_dagster.definitions", "-j", "weekly_refresh"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+
+    # the run and its events are in PostgreSQL, read over TCP with the password
+    with postgres.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT run_id, pipeline_name, status FROM runs")
+        [(run_id, job_name, status)] = cursor.fetchall()
+        cursor.execute("SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = %s",
+                       (run_id, DagsterEventType.RUN_SUCCESS.value))  # stored as PIPELINE_SUCCESS
+        assert (job_name, status, cursor.fetchone()[0]) == ("weekly_refresh", "SUCCESS", 1)
+    # nothing went to the local folder: no SQLite history, no telemetry
+    assert sorted(p.name for p in home.iterdir()) == ["dagster.yaml"]
+
+    # the same instance, as the webserver and the daemon load it
+    for name, value in {**s3.env(), **instance_env}.items():
+        monkeypatch.setenv(name, value)
+    instance = DagsterInstance.from_config(str(home))
+    try:
+        [record] = instance.get_runs()
+        assert (record.run_id, record.job_name, record.status) == (run_id, "weekly_refresh", DagsterRunStatus.SUCCESS)
+        assert (type(instance.run_storage).__name__, type(instance.event_log_storage).__name__,
+                type(instance.schedule_storage).__name__) == (
+            "PostgresRunStorage", "PostgresEventLogStorage", "PostgresScheduleStorage")
+        assert isinstance(instance.compute_log_manager, S3ComputeLogManager)
+        assert (instance.run_retries_enabled, instance.run_retries_max_retries, instance.telemetry_enabled) == (True, 2, False)
+        captured = instance.all_logs(run_id, of_type=DagsterEventType.LOGS_CAPTURED)
+        steps = instance.all_logs(run_id, of_type=DagsterEventType.STEP_SUCCESS)
+    finally:
+        instance.dispose()
+
+    # every step's stderr is in the logs bucket, under the prefix, one file per step process
+    log_keys = {o["Key"] for o in client.list_objects_v2(Bucket=LOGS_BUCKET).get("Contents", [])}
+    expected = {f"{LOGS_PREFIX}/storage/{run_id}/compute_logs/{e.dagster_event.event_specific_data.file_key}.err"
+                for e in captured}
+    assert len(captured) == len(steps) > 0
+    assert {k for k in log_keys if k.endswith(".err")} == expected
+    assert {k for k in log_keys if not k.endswith(".err")} <= {k[:-4] + ".out" for k in expected}
+
+    # and the page's files are published in the deployment's bucket
+    manifest = json.loads(client.get_object(Bucket=BUCKET, Key="processed/manifest.json")["Body"].read())
+    stamp = utc_date_stamp()
+    assert manifest["deployment"] == "test"
+    assert {d: e["key"] for d, e in manifest["datasets"].items()} == {
+        d: f"processed/{d}_{stamp}.csv" for d in DATASETS}
+    published = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix="processed/")["Contents"]}
+    assert published >= {f"processed/{d}_{stamp}.csv" for d in DATASETS} | {"processed/manifest.json"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The container image and the code location
+# ---------------------------------------------------------------------------------------------
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(instruction, arguments) of the Dockerfile, continuation lines joined, comments dropped."""
+    text = (ROOT / "Dockerfile").read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = "\n".join(lines).replace("\\\n", " ")
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip())
+            for line in joined.splitlines() if line.strip()]
+
+
+def test_dockerfile_installs_the_locked_package_and_serves_the_code_location() -> None:
+    instructions = dockerfile_instructions()
+    assert instructions[0] == ("FROM", "python:3.11-slim-bookworm")
+    runs = [args for name, args in instructions if name == "RUN"]
+    assert any(args.startswith("pip install -c constraints.txt . ") for args in runs)
+    [cmd] = [json.loads(args) for name, args in instructions if name == "CMD"]
+    assert cmd == ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "cdr_dagster.definitions"]
+    assert ("USER", "dagster") in instructions
+
+
+def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies() -> None:
+    rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert rules[0] == "*"  # everything else (.git, .venv, data, any .env) stays out
+    allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
+    copied = set()
+    for name, args in dockerfile_instructions():
+        if name == "COPY":
+            sources = [a for a in args.split() if not a.startswith("--")][:-1]
+            copied |= set(sources)
+    assert copied == allowed == {"pyproject.toml", "constraints.txt", "README.md", "cdr_dagster", "deployment/dagster"}
+    assert all((ROOT / path).exists() for path in copied)
+
+
+def test_dagster_cloud_yaml_names_the_code_location_of_pyproject_and_deployments_toml() -> None:
+    locations = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())["locations"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dagster"]
+    assert [(loc["location_name"], loc["code_source"]) for loc in locations] == [
+        (pyproject["code_location_name"], {"module_name": pyproject["module_name"]})]
+    assert load_config(CONFIG_PATH).location == pyproject["code_location_name"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_health(port: int, server: subprocess.Popen) -> None:
+    """Poll the code server's gRPC health check until it serves (or it dies, or time runs out)."""
+    deadline = time.monotonic() + CODE_SERVER_READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"the code server exited with {server.returncode}"
+        check = subprocess.run([str(BIN / "dagster"), "api", "grpc-health-check", "-h", "127.0.0.1", "-p", str(port)],
+                               capture_output=True, text=True, timeout=60)
+        if check.returncode == 0:
+            return
+    pytest.fail(f"the code server did not serve on port {port} within {CODE_SERVER_READY_TIMEOUT_S} s")
+
+
+def test_the_images_command_serves_the_code_location_to_the_oss_workspace(tmp_path: Path) -> None:
+    [cmd] = [json.loads(args) for name, args in dockerfile_instructions() if name == "CMD"]
+    port = _free_port()
+    cmd[cmd.index("-h") + 1], cmd[cmd.index("-p") + 1] = "127.0.0.1", str(port)
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DAGSTER_HOME": str(tmp_path),
+           "DAGSTER_DEPLOYMENT": "test", "CDR_DASHBOARD_BUCKET": BUCKET,
+           "DAGSTER_CODE_SERVER_HOST": "127.0.0.1", "DAGSTER_CODE_SERVER_PORT": str(port)}
+    with open(tmp_path / "code-server.log", "w") as log:
+        server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_health(port, server)
+        listing = subprocess.run(
+            [str(BIN / "dagster"), "job", "list", "-w", str(INSTANCE_DIR / "workspace.yaml")],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert listing.returncode == 0, listing.stdout + listing.stderr + (tmp_path / "code-server.log").read_text()[-3000:]
+    assert "Job: weekly_refresh" in listing.stdout.splitlines()

@@ -1,0 +1,434 @@
+"""deployment/deploy.py against moto's server over HTTP (S3, Lambda and STS), run as a subprocess
+exactly as the team runs it, on a throwaway git checkout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import shlex
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deployment.deploy import DeployError, LambdaPackage, build_lambda_package, lambda_modules, viz_files
+from tests.deployment.conftest import GIT_EMAIL, ROOT, Aws, Checkout, git, placeholder_zip
+
+LAMBDA_FILES = [
+    "presign_lambda/__init__.py", "presign_lambda/cors.py", "presign_lambda/events.py",
+    "presign_lambda/handler.py", "presign_lambda/keys.py", "presign_lambda/manifest.py",
+    "presign_lambda/s3.py", "presign_lambda/service.py", "presign_lambda/settings.py",
+]
+VIZ_CONTENT_TYPES = {
+    "viz/cdr_charts.js": "application/javascript",
+    "viz/cdr_csv.js": "application/javascript",
+    "viz/cdr_format.js": "application/javascript",
+    "viz/cdr_page.js": "application/javascript",
+    "viz/chart.umd.min.js": "application/javascript",
+    "viz/chart_templates.css": "text/css",
+    "viz/chart_templates.js": "application/javascript",
+}
+WHO = f"{GIT_EMAIL} ({getpass.getuser()}@{socket.gethostname()})"
+
+
+def code_sha256(aws: Aws, deployment: str, qualifier: str = "$LATEST") -> str:
+    function = aws.config.deployments[deployment].function
+    return aws.client("lambda").get_function(FunctionName=function, Qualifier=qualifier)["Configuration"]["CodeSha256"]
+
+
+def alias_version(aws: Aws, deployment: str) -> str:
+    d = aws.config.deployments[deployment]
+    return aws.client("lambda").get_alias(FunctionName=d.function, Name=d.alias)["FunctionVersion"]
+
+
+def marker(aws: Aws, deployment: str, sha: str) -> dict:
+    body = aws.client("s3").get_object(Bucket=aws.config.deployments[deployment].bucket,
+                                       Key=f"deployments/{sha}.json")["Body"].read()
+    return json.loads(body)
+
+
+def untouched(aws: Aws, deployment: str) -> bool:
+    """The deployment is as the stack left it: placeholder code, no version, empty bucket."""
+    placeholder = LambdaPackage(files=(), data=placeholder_zip()).code_sha256
+    return (code_sha256(aws, deployment) == placeholder and aws.versions(deployment) == ["$LATEST"]
+            and alias_version(aws, deployment) == "$LATEST" and aws.keys(deployment) == [])
+
+
+# ---------------------------------------------------------------------------------------------
+# What is shipped
+# ---------------------------------------------------------------------------------------------
+
+def test_the_lambda_zip_holds_only_the_modules_the_handler_imports() -> None:
+    package = build_lambda_package(ROOT)
+    assert list(package.files) == LAMBDA_FILES  # local.py (the dev server) is left out
+    assert lambda_modules(ROOT / "presign_lambda") == [
+        "cors", "events", "handler", "keys", "manifest", "s3", "service", "settings"]
+    # the same commit gives the same bytes, so the same CodeSha256
+    assert build_lambda_package(ROOT).data == package.data
+
+
+def test_a_lambda_module_importing_what_the_runtime_lacks_is_refused(tmp_path: Path) -> None:
+    package = tmp_path / "presign_lambda"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "handler.py").write_text("from presign_lambda import helpers\n")
+    (package / "helpers.py").write_text("import requests\n")
+    with pytest.raises(DeployError, match="^helpers.py imports requests, which the Lambda runtime does not have$"):
+        build_lambda_package(tmp_path)
+
+
+def test_viz_files_are_the_pages_files_with_their_content_types() -> None:
+    from dashboard.stack import viz_files as stack_viz_files
+
+    files = viz_files(ROOT)
+    assert files == stack_viz_files()  # the mapping docs/page.md documents
+    assert {key: ("text/css" if p.suffix == ".css" else "application/javascript")
+            for key, p in files.items()} == VIZ_CONTENT_TYPES
+
+
+# ---------------------------------------------------------------------------------------------
+# Deploying to test
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("endpoints", ["AWS_ENDPOINT_URL", "per-service"])
+def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
+    aws: Aws, checkout: Checkout, endpoints: str
+) -> None:
+    env = aws.env()
+    if endpoints == "per-service":  # the service-specific variables work as well
+        env.pop("AWS_ENDPOINT_URL")
+        env |= {"AWS_ENDPOINT_URL_S3": aws.endpoint_url, "AWS_ENDPOINT_URL_LAMBDA": aws.endpoint_url}
+    package = build_lambda_package(checkout.path)
+    before = code_sha256(aws, "test")
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    run = checkout.deploy("test", "--skip-dagster", env=env)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stderr == ""
+    sha = checkout.sha
+    # the function: new code, a published version carrying the commit, the alias moved to it
+    assert before != package.code_sha256 == code_sha256(aws, "test") == code_sha256(aws, "test", "1")
+    assert aws.versions("test") == ["$LATEST", "1"]
+    function = aws.config.deployments["test"].function
+    version = aws.client("lambda").get_function(FunctionName=function, Qualifier="1")["Configuration"]
+    assert version["Description"] == f"git {sha}"
+    assert alias_version(aws, "test") == "1"
+    # the page's files, byte for byte, with their content types and the commit
+    s3 = aws.client("s3")
+    assert sorted(aws.keys("test", "viz/")) == sorted(VIZ_CONTENT_TYPES)
+    for key, path in viz_files(checkout.path).items():
+        obj = s3.get_object(Bucket="cdr-dashboard-test", Key=key)
+        assert (key, obj["ContentType"], obj["Metadata"]) == (key, VIZ_CONTENT_TYPES[key], {"git-sha": sha})
+        assert obj["Body"].read() == path.read_bytes()
+    # the marker: when, who, what
+    document = marker(aws, "test", sha)
+    deployed_at = dt.datetime.strptime(document.pop("deployed_at"), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    assert started <= deployed_at <= dt.datetime.now(dt.timezone.utc)
+    assert document == {
+        "commit": sha, "deployment": "test", "deployed_by": WHO, "uncommitted_changes": False,
+        "lambda": {"function": "cdr-dashboard-presign-test", "alias": "live", "version": "1",
+                   "previous_version": "$LATEST", "code_sha256": package.code_sha256},
+        "viz": sorted(VIZ_CONTENT_TYPES), "dagster": "skipped", "forced_unverified": False,
+    }
+    assert sorted(aws.keys("test")) == sorted([*VIZ_CONTENT_TYPES, f"deployments/{sha}.json"])
+    # what it printed
+    lines = run.stdout.splitlines()
+    assert lines[0] == ("deploy {} to test: region ca-central-1, bucket cdr-dashboard-test, "
+                        "function cdr-dashboard-presign-test").format(sha)
+    assert lines[-6:] == [
+        "dagster: skipped (--skip-dagster)",
+        f"lambda: cdr-dashboard-presign-test code updated (CodeSha256 {package.code_sha256}), "
+        "published version 1, alias live: $LATEST -> 1",
+        "        roll back: aws lambda update-alias --region ca-central-1 --function-name "
+        "cdr-dashboard-presign-test --name live --function-version $LATEST",
+        "viz: uploaded 7 files to s3://cdr-dashboard-test/viz/",
+        f"marker: wrote s3://cdr-dashboard-test/deployments/{sha}.json",
+        f"deployed {sha[:12]} to test",
+    ]
+    assert untouched(aws, "prod")
+
+
+def test_each_deploy_publishes_a_new_version_so_the_previous_one_stays_for_rollback(
+    aws: Aws, checkout: Checkout
+) -> None:
+    first = checkout.deploy("test", "--skip-dagster", env=aws.env())
+    assert first.returncode == 0, first.stderr
+    first_code = code_sha256(aws, "test", "1")
+    keys = checkout.path / "presign_lambda" / "keys.py"
+    keys.write_text(keys.read_text() + "\n# a change\n")
+    sha = checkout.commit("change the key rules")
+
+    second = checkout.deploy("test", "--skip-dagster", env=aws.env())
+
+    assert second.returncode == 0, second.stderr
+    assert aws.versions("test") == ["$LATEST", "1", "2"]
+    assert alias_version(aws, "test") == "2"
+    assert code_sha256(aws, "test", "1") == first_code != code_sha256(aws, "test", "2")
+    assert code_sha256(aws, "test", "2") == build_lambda_package(checkout.path).code_sha256
+    assert marker(aws, "test", sha)["lambda"]["previous_version"] == "1"
+    assert ("        roll back: aws lambda update-alias --region ca-central-1 --function-name "
+            "cdr-dashboard-presign-test --name live --function-version 1") in second.stdout.splitlines()
+
+
+def test_uncommitted_changes_are_refused_unless_allowed_and_then_recorded(aws: Aws, checkout: Checkout) -> None:
+    checkout.write("presign_lambda/keys.py", "# edited, not committed\n")
+    checkout.write("dashboard/src/new.js", "// new, untracked\n")
+
+    refused = checkout.deploy("test", "--skip-dagster", env=aws.env())
+
+    assert refused.returncode == 3
+    assert refused.stderr == (
+        f"deploy: refusing to deploy {checkout.sha[:12]} to test: the working tree differs from the commit "
+        "in what would be shipped:\n     M presign_lambda/keys.py\n    ?? dashboard/src/new.js\n"
+        "commit them, or pass --allow-dirty (test only)\n"
+    )
+    assert untouched(aws, "test")
+
+    allowed = checkout.deploy("test", "--skip-dagster", "--allow-dirty", env=aws.env())
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stdout.splitlines()[0].endswith(" (uncommitted changes, --allow-dirty)")
+    assert marker(aws, "test", checkout.sha)["uncommitted_changes"] is True
+
+    prod = checkout.deploy("prod", "--skip-dagster", "--allow-dirty", env=aws.env())
+    assert (prod.returncode, prod.stderr) == (2, "deploy: --allow-dirty is not accepted for prod: it ships committed code only\n")
+
+    # the commit, once clean, is still not verified: test ran something else
+    git(checkout.path, "checkout", "--", "presign_lambda/keys.py")  # the throwaway checkout's git
+    (checkout.path / "dashboard/src/new.js").unlink()
+    prod = checkout.deploy("prod", "--skip-dagster", env=aws.env())
+    assert (prod.returncode, prod.stderr) == (3, (
+        f"deploy: refusing to deploy {checkout.sha[:12]} to prod: it was deployed to test with uncommitted "
+        "changes (--allow-dirty), so test did not run this commit. Deploy it to test from a clean checkout "
+        "first; --force-unverified skips this check.\n"))
+    assert untouched(aws, "prod")
+
+
+def test_a_deployment_without_its_stack_fails_before_changing_anything(aws: Aws, checkout: Checkout) -> None:
+    aws.client("lambda").delete_alias(FunctionName="cdr-dashboard-presign-test", Name="live")
+
+    run = checkout.deploy("test", "--skip-dagster", env=aws.env())
+
+    assert run.returncode == 1
+    assert run.stderr == ("deploy: alias live of function cdr-dashboard-presign-test is not reachable "
+                          "(ResourceNotFoundException): create the stack from deployment/template.yaml first\n")
+    assert aws.versions("test") == ["$LATEST"] and aws.keys("test") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Prod needs test first
+# ---------------------------------------------------------------------------------------------
+
+def test_prod_refuses_a_commit_not_deployed_to_test(aws: Aws, checkout: Checkout) -> None:
+    run = checkout.deploy("prod", "--skip-dagster", env=aws.env())
+
+    assert run.returncode == 3
+    sha = checkout.sha
+    assert run.stderr == (
+        f"deploy: refusing to deploy {sha[:12]} to prod: it has not been deployed to test first "
+        f"(no s3://cdr-dashboard-test/deployments/{sha}.json). Deploy it to test, check it there, then "
+        "retry; --force-unverified skips this check.\n"
+    )
+    assert untouched(aws, "prod") and untouched(aws, "test")
+
+
+def test_prod_accepts_a_commit_after_its_test_deploy_and_only_that_commit(aws: Aws, checkout: Checkout) -> None:
+    tested = checkout.deploy("test", "--skip-dagster", env=aws.env())
+    assert tested.returncode == 0, tested.stderr
+    deployed_at = marker(aws, "test", checkout.sha)["deployed_at"]
+
+    prod = checkout.deploy("prod", "--skip-dagster", env=aws.env())
+
+    assert prod.returncode == 0, prod.stderr
+    sha = checkout.sha
+    assert f"verified: {sha[:12]} was deployed to test at {deployed_at} by {WHO}" in prod.stdout.splitlines()
+    assert aws.versions("prod") == ["$LATEST", "1"] and alias_version(aws, "prod") == "1"
+    assert code_sha256(aws, "prod", "1") == code_sha256(aws, "test", "1")
+    assert sorted(aws.keys("prod", "viz/")) == sorted(VIZ_CONTENT_TYPES)
+    prod_marker = marker(aws, "prod", sha)
+    assert (prod_marker["deployment"], prod_marker["forced_unverified"]) == ("prod", False)
+
+    # a new commit is a new question: refused until it has been to test
+    checkout.write("dashboard/src/chart_templates.css", ".cdr-chart { height: 360px; }\n")
+    new_sha = checkout.commit("taller charts")
+    again = checkout.deploy("prod", "--skip-dagster", env=aws.env())
+    assert again.returncode == 3
+    assert f"no s3://cdr-dashboard-test/deployments/{new_sha}.json" in again.stderr
+    assert aws.versions("prod") == ["$LATEST", "1"]
+
+
+def test_prod_with_force_unverified_deploys_and_says_so_in_the_marker(aws: Aws, checkout: Checkout) -> None:
+    run = checkout.deploy("prod", "--skip-dagster", "--force-unverified", env=aws.env())
+
+    assert run.returncode == 0, run.stderr
+    assert aws.versions("prod") == ["$LATEST", "1"] and alias_version(aws, "prod") == "1"
+    assert marker(aws, "prod", checkout.sha)["forced_unverified"] is True
+    assert untouched(aws, "test")  # the check was skipped, not satisfied
+
+
+# ---------------------------------------------------------------------------------------------
+# The Dagster step
+# ---------------------------------------------------------------------------------------------
+
+RECORD = "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(' '.join(sys.argv[2:]))"
+
+
+def set_dagster_commands(checkout: Checkout, deployment: str, commands: list[list[str]]) -> None:
+    """Replace one deployment's dagster_commands in the checkout's deployments.toml, committed."""
+    path = checkout.path / "deployment" / "deployments.toml"
+    text = path.read_text()
+    start = text.index("dagster_commands = [", text.index(f"[{deployment}]"))
+    end = text.index("\n]\n", start) + 3
+    path.write_text(text[:start] + f"dagster_commands = {json.dumps(commands)}\n" + text[end:])
+    checkout.commit(f"{deployment}: local dagster commands")
+
+
+def test_the_dagster_commands_run_in_order_with_the_commit_and_the_account(
+    aws: Aws, checkout: Checkout, tmp_path: Path
+) -> None:
+    out = tmp_path / "shipped.txt"
+    set_dagster_commands(checkout, "test", [[sys.executable, "-c", RECORD, str(out), "{image}:{sha}",
+                                             "{deployment}", "{location}", "{ecs_cluster}"]])
+
+    run = checkout.deploy("test", env=aws.env())
+
+    assert run.returncode == 0, run.stderr
+    sha = checkout.sha
+    image = "123456789012.dkr.ecr.ca-central-1.amazonaws.com/cdr-dagster"  # moto's account, from STS
+    assert out.read_text() == f"{image}:{sha} test cdr_dagster cdr-dagster-test"
+    command = shlex.join([sys.executable, "-c", RECORD, str(out), f"{image}:{sha}", "test", "cdr_dagster",
+                          "cdr-dagster-test"])
+    lines = run.stdout.splitlines()
+    assert lines[lines.index(f"$ {command}") + 1] == f"dagster: shipped code location cdr_dagster for {sha[:12]}"
+    assert marker(aws, "test", sha)["dagster"] == "shipped"
+
+
+def test_a_failing_dagster_command_stops_the_deploy_before_the_function_changes(
+    aws: Aws, checkout: Checkout
+) -> None:
+    set_dagster_commands(checkout, "test", [[sys.executable, "-c", "raise SystemExit(7)"]])
+
+    run = checkout.deploy("test", env=aws.env())
+
+    assert run.returncode == 1
+    assert run.stderr == f"deploy: command failed with exit code 7: {shlex.join([sys.executable, '-c', 'raise SystemExit(7)'])}\n"
+    assert untouched(aws, "test")  # no new code, no viz, no marker
+
+
+# ---------------------------------------------------------------------------------------------
+# Dry run
+# ---------------------------------------------------------------------------------------------
+
+class ConnectionCounter:
+    """A TCP listener that counts the connections made to it (and answers none)."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.2)
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._socket.close()
+
+
+@pytest.fixture()
+def counter() -> Iterator[ConnectionCounter]:
+    listener = ConnectionCounter()
+    yield listener
+    listener.close()
+
+
+def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
+    """The plan deploy.py must print for the checkout's commit."""
+    sha = checkout.sha
+    package = build_lambda_package(checkout.path)
+    image = "'<account>.dkr.ecr.ca-central-1.amazonaws.com/cdr-dagster"
+    update_service = (f"$ aws ecs update-service --region ca-central-1 --cluster cdr-dagster-{deployment} "
+                      "--service cdr-dagster-code --force-new-deployment")
+    retag = f"$ docker buildx imagetools create --tag {image}:{deployment}' {image}:{sha}'"
+    lines = [f"deploy {sha} to {deployment}: region ca-central-1, bucket cdr-dashboard-{deployment}, "
+             f"function cdr-dashboard-presign-{deployment}",
+             "plan (dry run: nothing will be changed):"]
+    step = 1
+    if deployment == "prod":
+        lines.append(f"  1. verify: {sha[:12]} was deployed to test first: must exist "
+                     f"(s3://cdr-dashboard-test/deployments/{sha}.json)")
+        step = 2
+    lines.append(f"  {step}. package presign_lambda: 9 files, {len(package.data)} bytes, "
+                 f"CodeSha256 {package.code_sha256}")
+    lines += [f"       {name}" for name in LAMBDA_FILES]
+    if deployment == "test":
+        lines += [f"  {step + 1}. dagster: ship code location cdr_dagster (4 commands)",
+                  f"       $ docker build --pull --tag {image}:{sha}' .",
+                  f"       $ docker push {image}:{sha}'",
+                  f"       {retag}", f"       {update_service}"]
+    else:
+        lines += [f"  {step + 1}. dagster: ship code location cdr_dagster (2 commands)",
+                  f"       {retag}", f"       {update_service}"]
+    lines += [f"  {step + 2}. lambda: update the code of cdr-dashboard-presign-{deployment}, publish a version, "
+              "point alias live at it",
+              f"  {step + 3}. viz: upload 7 files to s3://cdr-dashboard-{deployment}/viz/"]
+    lines += [f"       {key}  {VIZ_CONTENT_TYPES[key]}  {path.stat().st_size} bytes"
+              for key, path in viz_files(checkout.path).items()]
+    lines += [f"  {step + 4}. marker: write s3://cdr-dashboard-{deployment}/deployments/{sha}.json",
+              "dry run: nothing was changed (no AWS request, no command run)"]
+    return lines
+
+
+@pytest.mark.parametrize("deployment", ["test", "prod"])
+def test_dry_run_prints_the_plan_and_sends_no_request(
+    checkout: Checkout, counter: ConnectionCounter, deployment: str
+) -> None:
+    # every AWS service pointed at a listener that counts connections
+    env = {**Aws(endpoint_url=counter.url, config=None).env()}
+
+    run = checkout.deploy(deployment, "--dry-run", env=env)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert run.stdout.splitlines() == [
+        *expected_dry_run(checkout, deployment)[:1],
+        f"AWS endpoint override: AWS_ENDPOINT_URL={counter.url}",
+        *expected_dry_run(checkout, deployment)[1:],
+    ]
+    assert counter.connections == 0
+
+
+def test_dry_run_changes_nothing_on_the_server(aws: Aws, checkout: Checkout) -> None:
+    for args in (["test", "--dry-run"], ["prod", "--dry-run"], ["prod", "--dry-run", "--force-unverified"]):
+        run = checkout.deploy(*args, env=aws.env())
+        assert run.returncode == 0, run.stderr
+    assert untouched(aws, "test") and untouched(aws, "prod")
+
+
+def test_dry_run_with_skip_dagster_and_force_shows_both_steps_skipped(checkout: Checkout, counter: ConnectionCounter) -> None:
+    run = checkout.deploy("prod", "--dry-run", "--skip-dagster", "--force-unverified",
+                          env=Aws(endpoint_url=counter.url, config=None).env())
+
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[3] == f"  1. verify: {checkout.sha[:12]} was deployed to test first: skipped: --force-unverified"
+    assert "  3. dagster: skipped (--skip-dagster)" in lines
+    assert counter.connections == 0
