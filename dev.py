@@ -62,11 +62,22 @@ def debian_test_packages() -> None:
     run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
 
 
+LOCAL_INSTANCE = """\
+# written by dev.py: the local Dagster instance (SQLite under this folder)
+run_retries:
+  enabled: true  # weekly_refresh asks for 2 run-level retries, from the failed step
+telemetry:
+  enabled: false
+"""
+
+
 def dagster_env() -> dict[str, str]:
     """Keep run history in .dagster_home (dagster dev otherwise deletes it on exit)."""
     home = Path(os.environ.get("DAGSTER_HOME") or ROOT / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch()
+    config = home / "dagster.yaml"
+    if not config.exists() or not config.read_text().strip():
+        config.write_text(LOCAL_INSTANCE)
     return {**os.environ, "DAGSTER_HOME": str(home)}
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-BUCKET = "cdr-dashboard-test"
+BUCKET = "presign-tests-standard"  # unique: moto keeps one store per process, shared by every test
 ROUTE = "/presigned-url"
 
 
