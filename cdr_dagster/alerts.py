@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from cdr_dagster.deployments import current_deployment
 from cdr_dagster.jobs import RUN_RETRIES, weekly_refresh
 from cdr_dagster.resources.slack import SlackWebhook
 
@@ -35,8 +36,6 @@ def failure_summary(run_id: str, job_name: str, retry_number: int, run_message: 
     description="Posts a summary of a failed weekly refresh to Slack (SLACK_WEBHOOK_URL), or logs it.",
 )
 def weekly_refresh_failure_alert(context: dg.RunFailureSensorContext, slack: SlackWebhook) -> None:
-    from cdr_dagster.deployments import current_deployment
-
     run = context.dagster_run
     step_errors = {
         event.step_key or "?": (event.step_failure_data.error.message if event.step_failure_data.error else "")

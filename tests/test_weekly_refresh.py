@@ -48,11 +48,11 @@ def expected_keys(stamp: str) -> set[str]:
     )
 
 
-def test_the_code_location_loads_as_dagster_dev_loads_it() -> None:
+def test_the_code_location_loads_as_dagster_dev_loads_it(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "DAGSTER_HOME": ""} | {"DAGSTER_HOME": str(ROOT / ".pytest_cache")},
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     defs = build_definitions("local")

@@ -17,11 +17,15 @@ from cdr_dagster.transforms.ccn import (
 )
 
 
-@dg.observable_source_asset(group_name="ccn", owners=["team:data-platform"])
+CCN_FILE_DESCRIPTION = (
+    "The CCN companies CSV as a person dropped it (raw/ccn_companies.csv). Observing it records "
+    "when it was last replaced, so its freshness check can say when it is over a year old and "
+    "due for CCN's next annual report."
+)
+
+
+@dg.observable_source_asset(group_name="ccn", owners=["team:data-platform"], description=CCN_FILE_DESCRIPTION)
 def ccn_companies_file(ccn_input: CcnCompaniesFile) -> dg.ObserveResult:
-    """The CCN companies CSV as a person dropped it (``raw/ccn_companies.csv``). Observing it
-    records when it was last replaced, so its freshness check can say when it is over a year
-    old and due for CCN's next annual report."""
     if not ccn_input.storage.exists(ccn_input.key):
         return dg.ObserveResult(
             metadata={"location": ccn_input.storage.location(ccn_input.key), "present": False}
