@@ -15,10 +15,10 @@ import pytest
 
 from cdr_dagster.assets.dashboard import DATASETS
 from cdr_dagster.assets.publication import INPUT_ASSETS
+from cdr_dagster.checks import DATASET_COLUMNS
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.resources.csv_io_manager import utc_date_stamp
 from cdr_dagster.resources.sample_data import CCN_COMPANIES_FILE, sample_bytes, sample_tables
-from cdr_dagster.transforms import rules
 from tests.support.fake_cdr_fyi import FakeCdrFyi
 from tests.support.static_site import serving
 
@@ -27,14 +27,6 @@ PAGES = Path(__file__).parent / "fixtures" / "cdr_fyi_pages"
 TOKEN = "tok-live-9d2f7c1e"
 BUCKET = "cdr-dashboard-test"
 RAW_TABLES = ("marketplaces", "orders", "purchasers", "suppliers")
-CONTRACT_COLUMNS = {
-    "orders_for_viz": rules.ORDERS_FOR_VIZ_COLUMNS,
-    "purchasers_for_viz": rules.PURCHASERS_FOR_VIZ_COLUMNS,
-    "latest_deals": rules.LATEST_DEALS_COLUMNS,
-    "suppliers_for_viz": rules.SUPPLIERS_FOR_VIZ_COLUMNS,
-    "dollars_spent": rules.DOLLARS_SPENT_COLUMNS,
-    "ccn_data": rules.CCN_DATA_COLUMNS,
-}
 
 
 def expected_keys(stamp: str) -> set[str]:
@@ -80,7 +72,7 @@ def test_local_sample_refresh_writes_every_csv_and_the_manifest(tmp_path: Path, 
     manifest = json.loads((tmp_path / "processed/manifest.json").read_text())
     assert manifest["deployment"] == "local"
     assert set(manifest["datasets"]) == set(DATASETS)
-    for dataset, columns in CONTRACT_COLUMNS.items():
+    for dataset, columns in DATASET_COLUMNS.items():
         entry = manifest["datasets"][dataset]
         frame = pd.read_csv(tmp_path / entry["key"])
         assert tuple(frame.columns) == columns, dataset

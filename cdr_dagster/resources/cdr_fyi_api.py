@@ -208,7 +208,7 @@ class CdrFyiClient:
             raise _RetryableError(f"timed out after {self.timeout[1]:g}s on {where}") from None
         except requests.ConnectionError as error:
             raise _RetryableError(
-                f"could not connect to {self.base_url} for {where}: {self._redact(type(error).__name__)}"
+                f"could not connect to {self.base_url} for {where}: {type(error).__name__}"
             ) from None
 
         status = response.status_code
