@@ -23,9 +23,13 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _text_frame(data: bytes) -> pd.DataFrame:
+    """A CSV as text cells (quoted newlines inside a value do not make extra rows)."""
+    return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+
+
 def csv_row_count(data: bytes) -> int:
-    """Data rows of a CSV (quoted newlines inside a value do not count as rows)."""
-    return len(pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False))
+    return len(_text_frame(data))
 
 
 def manifest_entry(key: str, data: bytes, updated_at: datetime, source: str) -> dict[str, Any]:
@@ -40,7 +44,7 @@ def manifest_entry(key: str, data: bytes, updated_at: datetime, source: str) -> 
 
 def input_entry(key: str, data: bytes) -> dict[str, Any]:
     """A raw input of the publication: where it is, its rows and columns (next week's baseline)."""
-    frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    frame = _text_frame(data)
     return {"key": key, "rows": len(frame), "columns": [str(c) for c in frame.columns]}
 
 

@@ -8,7 +8,8 @@ so a bad week never becomes the baseline of the next one.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -22,6 +23,8 @@ from cdr_dagster.resources.storage import Storage
 class Published:
     storage: Storage
     manifest: dict[str, Any] | None
+    # bytes already in hand for some keys (the publication step just wrote them): not read again
+    known: Mapping[str, bytes] = field(default_factory=dict)
 
     def input_entry(self, asset: str) -> dict[str, Any] | None:
         return ((self.manifest or {}).get("inputs") or {}).get(asset)
@@ -43,6 +46,8 @@ class Published:
         return None if entry is None else self._frame(entry["key"])
 
     def _frame(self, key: str) -> pd.DataFrame | None:
+        if key in self.known:
+            return csv_bytes_to_frame(self.known[key])
         # a key the manifest names but storage lost is "no baseline", not a crash
         return csv_bytes_to_frame(self.storage.read_bytes(key)) if self.storage.exists(key) else None
 

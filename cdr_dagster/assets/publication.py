@@ -71,23 +71,25 @@ def dashboard_publication(
     now = datetime.now(UTC)
     before = _week_from_published(read_published(storage))
 
-    entries, inputs = {}, {}
+    entries, inputs, written = {}, {}, {}
     for dataset in DATASETS:
         staged = _newest(storage, STAGING_PREFIX, dataset)
         published = f"{PUBLISHED_PREFIX}/{staged.split('/', 1)[1]}"
         data = storage.read_bytes(staged)
         storage.write_bytes(published, data)
+        written[published] = data
         entries[dataset] = manifest_entry(published, data, now, _latest_source(context, dataset))
     for asset in INPUT_ASSETS:
         data = storage.read_bytes(_newest(storage, RAW_PREFIX, asset))
         key = f"{PUBLISHED_INPUTS_PREFIX}/{asset}.csv"
         storage.write_bytes(key, data)
+        written[key] = data
         inputs[asset] = input_entry(key, data)
     manifest = build_manifest(entries, inputs, current_deployment(), now)
     storage.write_bytes(MANIFEST_KEY, manifest_bytes(manifest), content_type="application/json")
     context.log.info(f"published {len(entries)} datasets to {storage.location(PUBLISHED_PREFIX + '/')}")
 
-    after = _week_from_published(read_published(storage))
+    after = _week_from_published(Published(storage, manifest, known=written))
     changes = weekly_changes(before, after)
     summary = changes_text(changes, current_deployment())
     slack.post(summary, log=context.log.info)
