@@ -5,6 +5,8 @@
     python3 dev.py test      # set up (Python and Debian packages), then run the whole test suite
     python3 dev.py ui        # set up, then start `dagster dev` (http://localhost:3000)
     python3 dev.py preview   # serve the page on http://localhost:8000 from ./data
+    python3 dev.py check     # ruff, mypy and `dg check defs` (also run first by `test`)
+    python3 dev.py lock      # re-pin constraints.txt from pyproject.toml (uv pip compile)
 
 Setup is idempotent: a virtualenv in .venv, installed from pyproject.toml with every version
 pinned by constraints.txt, redone only when either file changes. Standard library only.
@@ -34,8 +36,6 @@ def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
 
 
 def setup(extras: str = "") -> None:
-    if sys.version_info < (3, 11):
-        sys.exit(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         run(sys.executable, "-m", "venv", VENV)
     digest = hashlib.sha256()
@@ -60,6 +60,20 @@ def debian_test_packages() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run("apt-get", "update", "-qq", env=env)
     run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
+# The lock: every package of pyproject.toml (with the dev extra) pinned for CPython 3.11 on
+# Linux. uv keeps the pins already in constraints.txt unless a requirement forces a change
+# (`python3 dev.py lock --upgrade-package NAME` moves one package).
+LOCK_OPTIONS = ("--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28", "--no-header", "--no-annotate")
+
+
+def static_checks() -> None:
+    """Lint, formatting, types, and the code location as Dagster loads it."""
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy")
+    run(BIN / "dg", "check", "defs", env=dagster_env())
 
 
 LOCAL_INSTANCE = """\
@@ -90,10 +104,19 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         setup("dev")
         debian_test_packages()
+        if not rest:
+            static_checks()
         run(PYTHON, "-m", "pytest", *rest)
     elif command == "ui":
         setup()
         run(BIN / "dagster", "dev", *rest, env=dagster_env())
+    elif command == "lock":
+        setup("dev")
+        run(PYTHON, "-m", "pip", "install", "--quiet", "uv")
+        run(BIN / "uv", "pip", "compile", "pyproject.toml", "--extra", "dev", *LOCK_OPTIONS, "-o", "constraints.txt", *rest)
+    elif command == "check":
+        setup("dev")
+        static_checks()
     elif command == "preview":
         setup("dev")
         run(PYTHON, "-m", "dashboard.preview", *rest)

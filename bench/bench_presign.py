@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))  # run as a script: make the repo's packages impor
 
 import boto3  # noqa: E402
 
-from tests.support.s3_server import patched_env, running_s3_server  # noqa: E402
+from devtools.s3_server import patched_env, running_s3_server  # noqa: E402
 
 BUCKET = "cdr-dashboard-bench"
 KEY = "processed/orders_for_viz*"

@@ -1,6 +1,6 @@
 """Benchmark: a full pull of a 10x-scale cdr.fyi, against the floor and a naive pull.
 
-Starts the localhost fake of cdr.fyi (tests/support/fake_cdr_fyi.py) serving the synthetic data at
+Starts the localhost fake of cdr.fyi (devtools/fake_cdr_fyi.py) serving the synthetic data at
 ``--scale`` (default 10x today's volumes) with ``--latency`` per request (default 150 ms) and the
 documented limits (100 requests a minute, 1000 an hour per token). Time is compressed by
 ``--time-scale`` (default 0.1: a "minute" lasts 6 s and 150 ms of latency lasts 15 ms), the rate
@@ -32,10 +32,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cdr_dagster.cdr_fyi_schema import TABLES  # noqa: E402
+from cdr_dagster.cdr_fyi.schema import TABLES  # noqa: E402
 from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi  # noqa: E402
-from scripts.sample_snapshot import generate  # noqa: E402
-from tests.support.fake_cdr_fyi import FakeCdrFyi  # noqa: E402
+from devtools.fake_cdr_fyi import FakeCdrFyi  # noqa: E402
+from devtools.sample_snapshot import generate  # noqa: E402
 
 TOKEN = "bench-token"
 PER_MINUTE, PER_HOUR, PAGE = 100, 1000, 100

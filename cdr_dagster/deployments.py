@@ -12,15 +12,14 @@ import os
 from typing import Any
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 
-from cdr_dagster.resources.ccn_input import CcnCompaniesFile
 from cdr_dagster.resources.cdr_fyi_api import DEFAULT_BASE_URL, TOKEN_ENV_VAR, CdrFyiApi
 from cdr_dagster.resources.cdr_fyi_site import DEFAULT_SITE_URL, CdrFyiSite
 from cdr_dagster.resources.csv_io_manager import CsvIOManager
+from cdr_dagster.resources.input_files import CarbonPricingFile, CcnCompaniesFile
 from cdr_dagster.resources.quality_thresholds import QualityThresholds
 from cdr_dagster.resources.slack import WEBHOOK_ENV_VAR, SlackWebhook
-from cdr_dagster.resources.storage import LocalStorage, S3Storage
+from cdr_dagster.resources.storage import LocalStorage
 
 DEPLOYMENT_ENV_VAR = "DAGSTER_DEPLOYMENT"
 DEPLOYMENTS = ("local", "test", "prod")
@@ -37,13 +36,14 @@ def current_deployment() -> str:
     return deployment
 
 
-def _shared(storage: Any, api: CdrFyiApi, site: CdrFyiSite, sample_ccn: bool) -> dict[str, Any]:
+def _shared(storage: Any, api: CdrFyiApi, site: CdrFyiSite, samples: bool) -> dict[str, Any]:
     return {
         "storage": storage,
         "io_manager": CsvIOManager(storage=storage),
         "cdr_fyi_api": api,
         "dollars_spent_source": site,
-        "ccn_input": CcnCompaniesFile(storage=storage, sample_fallback=sample_ccn),
+        "ccn_input": CcnCompaniesFile(storage=storage, sample_fallback=samples),
+        "carbon_pricing_input": CarbonPricingFile(storage=storage, sample_fallback=samples),
         "quality_thresholds": QualityThresholds(),
         "slack": SlackWebhook(webhook_url=dg.EnvVar(WEBHOOK_ENV_VAR) if os.getenv(WEBHOOK_ENV_VAR) else ""),
     }
@@ -59,11 +59,16 @@ def local_resources() -> dict[str, Any]:
         use_sample=not has_token,
     )
     site = CdrFyiSite(url=os.getenv("CDR_FYI_SITE_URL", DEFAULT_SITE_URL), use_sample=not has_token)
-    return _shared(storage, api, site, sample_ccn=True)
+    return _shared(storage, api, site, samples=True)
 
 
 def cloud_resources() -> dict[str, Any]:
     """test and prod: the deployment's bucket and live sources, configured by environment."""
+    # imported here: dagster-aws (and boto3) load only for a deployment that uses S3
+    from dagster_aws.s3 import S3Resource
+
+    from cdr_dagster.resources.s3_storage import S3Storage
+
     storage = S3Storage(
         s3=S3Resource(region_name=os.getenv("AWS_REGION", DEFAULT_REGION)),
         bucket=os.getenv(BUCKET_ENV_VAR, ""),
@@ -73,7 +78,7 @@ def cloud_resources() -> dict[str, Any]:
         token=dg.EnvVar(TOKEN_ENV_VAR) if os.getenv(TOKEN_ENV_VAR) else "",
     )
     site = CdrFyiSite(url=os.getenv("CDR_FYI_SITE_URL", DEFAULT_SITE_URL))
-    return _shared(storage, api, site, sample_ccn=False)
+    return _shared(storage, api, site, samples=False)
 
 
 def resources_for(deployment: str) -> dict[str, Any]:

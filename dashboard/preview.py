@@ -17,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-from dashboard.stack import processed_files, running_stack
+from devtools.stack import processed_files, running_stack
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.s3_server import FAKE_AWS_ENV, S3Server, running_s3_server
+from devtools.s3_server import FAKE_AWS_ENV, S3Server, running_s3_server
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi, CdrFyiApiError, CdrFyiAuthError, CdrFyiClient
-from cdr_dagster.resources.rate_limiter import SlidingWindowLimiter, Window
-from tests.support.fake_cdr_fyi import FakeCdrFyi, Fault
+from cdr_dagster.cdr_fyi.client import CdrFyiApiError, CdrFyiAuthError, CdrFyiClient
+from cdr_dagster.cdr_fyi.rate_limiter import SlidingWindowLimiter, Window
+from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi
+from devtools.fake_cdr_fyi import FakeCdrFyi, Fault
 
 TOKEN = "secret-token-0f9a"
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from cdr_dagster.assets.dashboard import dollars_spent
+from cdr_dagster.assets.datasets.assets import dollars_spent
+from cdr_dagster.domain.transforms.dollars_spent import DollarsSpentError
 from cdr_dagster.resources.cdr_fyi_site import CdrFyiSite
 from cdr_dagster.resources.csv_io_manager import CsvIOManager
 from cdr_dagster.resources.storage import LocalStorage
-from cdr_dagster.transforms.dollars_spent import DollarsSpentError
-from tests.support.static_site import serving
+from devtools.static_site import serving
 
 PAGES = Path(__file__).parent / "fixtures" / "cdr_fyi_pages"
 

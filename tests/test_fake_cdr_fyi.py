@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.fake_cdr_fyi import Fault, FakeCdrFyi
+from devtools.fake_cdr_fyi import FakeCdrFyi, Fault
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -276,7 +276,7 @@ def test_keep_alive_connections_are_closed_on_stop() -> None:
 
 def test_cli_serves_sample_data() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.fake_cdr_fyi", "--port", "0", "--token", "T",
+        [sys.executable, "-m", "devtools.fake_cdr_fyi", "--port", "0", "--token", "T",
          "--scale", "0.05"],
         cwd=REPO, stdout=subprocess.PIPE, text=True,
     )
@@ -298,22 +298,21 @@ def test_cli_serves_sample_data() -> None:
 
 
 def test_a_full_pull_of_the_sample_data_takes_tens_of_requests() -> None:
-    from scripts.sample_snapshot import generate
+    from devtools.sample_snapshot import generate
 
     tables = generate(scale=1.0)
     pulled: dict[str, list[dict]] = {}
-    with FakeCdrFyi(tables, TOKEN) as fake:
-        with requests.Session() as session:
-            for table in ("orders", "purchasers", "suppliers", "marketplaces"):
-                pulled[table], page = [], 1
-                while True:
-                    headers = {**AUTH, "x-page": str(page), "x-limit": "100"}
-                    response = session.get(f"{fake.base_url}/{table}", headers=headers, timeout=5)
-                    rows = response.json()[table]
-                    pulled[table] += rows
-                    if len(rows) < 100:
-                        break
-                    page += 1
+    with FakeCdrFyi(tables, TOKEN) as fake, requests.Session() as session:
+        for table in ("orders", "purchasers", "suppliers", "marketplaces"):
+            pulled[table], page = [], 1
+            while True:
+                headers = {**AUTH, "x-page": str(page), "x-limit": "100"}
+                response = session.get(f"{fake.base_url}/{table}", headers=headers, timeout=5)
+                rows = response.json()[table]
+                pulled[table] += rows
+                if len(rows) < 100:
+                    break
+                page += 1
 
     assert pulled == tables
     # 3001 orders: 31 pages; 501 purchasers: 6; 121 suppliers: 2; 31 marketplaces: 1

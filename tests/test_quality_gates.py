@@ -18,13 +18,16 @@ import dagster as dg
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from cdr_dagster import checks
+from cdr_dagster.assets.datasets import checks
+from cdr_dagster.assets.sources import cdr_fyi as raw_checks
+from cdr_dagster.cdr_fyi.sample import sample_tables
 from cdr_dagster.definitions import build_definitions
-from cdr_dagster.resources.csv_io_manager import utc_date_stamp
-from cdr_dagster.resources.sample_data import CCN_COMPANIES_FILE, sample_bytes, sample_tables
-from cdr_dagster.resources.storage import LocalStorage, S3Storage, Storage
-from tests.support.fake_cdr_fyi import FakeCdrFyi
-from tests.support.static_site import StaticSite, serving
+from cdr_dagster.domain.layout import utc_date_stamp
+from cdr_dagster.resources.s3_storage import S3Storage
+from cdr_dagster.resources.storage import LocalStorage, Storage
+from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes
+from devtools.fake_cdr_fyi import FakeCdrFyi
+from devtools.static_site import StaticSite, serving
 
 TOKEN = "tok-gates-5a1c"
 BUCKET = "cdr-dashboard-gates"
@@ -96,9 +99,9 @@ def test_a_shrunken_orders_table_publishes_nothing(world: World) -> None:
     result = world.run()
     assert not result.success
     failed = failed_checks(result)
-    assert list(failed) == [f"cdr_fyi_orders:{checks.SHRINK_CHECK}"]
-    assert failed[f"cdr_fyi_orders:{checks.SHRINK_CHECK}"].metadata["published_rows"].value == 3000
-    assert "shrank from 3000 published rows to 299 (more than 20% fewer; at least 2400 expected)" in failed[f"cdr_fyi_orders:{checks.SHRINK_CHECK}"].description
+    assert list(failed) == [f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"]
+    assert failed[f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"].metadata["published_rows"].value == 3000
+    assert "shrank from 3000 published rows to 299 (more than 20% fewer; at least 2400 expected)" in failed[f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"].description
     assert world.published() == before
 
     world.api.tables["orders"] = orders  # cdr.fyi recovers: the next run publishes again
@@ -111,9 +114,9 @@ def test_an_order_without_id_publishes_nothing(world: World) -> None:
     result = world.run()
     assert not result.success
     failed = failed_checks(result)
-    assert list(failed) == [f"cdr_fyi_orders:{checks.IDS_CHECK}"]
+    assert list(failed) == [f"cdr_fyi_orders:{raw_checks.IDS_CHECK}"]
     # the sixth record is CSV line 7 (line 1 is the header)
-    assert failed[f"cdr_fyi_orders:{checks.IDS_CHECK}"].metadata["rows_without_id (CSV lines)"].value == ["7"]
+    assert failed[f"cdr_fyi_orders:{raw_checks.IDS_CHECK}"].metadata["rows_without_id (CSV lines)"].value == ["7"]
     assert world.published() == before
 
 
@@ -203,6 +206,7 @@ def test_gates_hold_on_s3_too(s3, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     s3.create_bucket(BUCKET)
     storage = S3Storage(s3=S3Resource(region_name="ca-central-1"), bucket=BUCKET)
     storage.write_bytes("raw/ccn_companies.csv", sample_bytes(CCN_COMPANIES_FILE))
+    storage.write_bytes("raw/world_bank_carbon_pricing.csv", sample_bytes(CARBON_PRICING_FILE))
     with FakeCdrFyi(copy.deepcopy(sample_tables()), TOKEN) as api, \
             serving({"/": (200, CURRENT_PAGE)}) as site, dg.DagsterInstance.ephemeral() as instance:
         for name, value in {"CDR_FYI_API_TOKEN": TOKEN, "CDR_FYI_API_URL": api.base_url,
@@ -211,7 +215,7 @@ def test_gates_hold_on_s3_too(s3, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         job = build_definitions("test").resolve_job_def("weekly_refresh")
         assert job.execute_in_process(instance=instance).success
         before = {k: storage.read_bytes(k) for k in storage.list_keys("processed/")}
-        assert len(before) == 7
+        assert len(before) == 9  # seven datasets, the manifest and its archived copy
 
         site.pages["/"] = (200, CURRENT_PAGE.replace(b"$1,234,567,890", b"$123,456,789"))  # 10x too low
         result = job.execute_in_process(instance=instance, raise_on_error=False)

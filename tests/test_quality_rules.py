@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdr_dagster import quality
-from cdr_dagster.weekly_changes import Week, changes_text, weekly_changes
+from cdr_dagster.domain import quality
+from cdr_dagster.domain.weekly_changes import Week, changes_text, weekly_changes
 
 
 def test_ids_missing_or_repeated_are_named_by_csv_line_and_value() -> None:

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
-
-from scripts import sample_snapshot as ss
+from devtools import sample_snapshot as ss
 
 Tables = dict[str, list[dict[str, Any]]]
 
@@ -186,7 +185,7 @@ def test_the_bundled_snapshot_is_generate_at_scale_1(tables: Tables) -> None:
 
     assert set(document) == {"generated", "seed", "tables"}
     assert document["seed"] == ss.DEFAULT_SEED
-    assert document["tables"] == tables  # rerun `python -m scripts.sample_snapshot` if not
+    assert document["tables"] == tables  # rerun `python -m devtools.sample_snapshot` if not
     assert path.stat().st_size < 1_000_000
 
 

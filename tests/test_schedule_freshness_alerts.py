@@ -3,20 +3,21 @@ localhost HTTP server standing in for Slack's webhook."""
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.test_utils import freeze_time  # Dagster's own clock, for evaluating later
 
-from cdr_dagster.alerts import weekly_refresh_failure_alert
-from cdr_dagster.definitions import ALL_ASSETS, build_definitions
-from cdr_dagster.deployments import resources_for
-from cdr_dagster.freshness import freshness_checks
+from cdr_dagster.assets.automation.alerts import weekly_refresh_failure_alert
+from cdr_dagster.assets.automation import freshness, jobs
+from cdr_dagster.assets.automation.freshness import late_assets, staleness_alert, staleness_text
+from cdr_dagster.definitions import build_definitions
+from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.resources.slack import SlackWebhook
-from tests.support.static_site import serving
+from devtools.static_site import serving
 
 
 def test_the_schedule_runs_weekly_refresh_every_monday_and_is_on_by_default() -> None:
@@ -32,65 +33,87 @@ def test_the_schedule_runs_weekly_refresh_every_monday_and_is_on_by_default() ->
 
 def test_the_cron_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CDR_WEEKLY_CRON", "30 4 * * 2")
-    assert build_definitions("local").get_schedule_def("weekly_refresh_schedule").cron_schedule == "30 4 * * 2"
+    try:
+        importlib.reload(jobs)  # the cron is read when the code location loads
+        assert build_definitions("local").get_schedule_def("weekly_refresh_schedule").cron_schedule == "30 4 * * 2"
+    finally:
+        monkeypatch.delenv("CDR_WEEKLY_CRON")
+        importlib.reload(jobs)
 
 
-def test_sensors_for_freshness_and_alerts_are_on_by_default() -> None:
+def test_sensors_for_staleness_and_alerts_are_on_by_default() -> None:
     defs = build_definitions("local")
-    assert defs.get_sensor_def("freshness_checks_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.get_sensor_def("staleness_alert").default_status == dg.DefaultSensorStatus.RUNNING
     assert defs.get_sensor_def("weekly_refresh_failure_alert").default_status == dg.DefaultSensorStatus.RUNNING
 
 
-def _freshness_job() -> dg.JobDefinition:
-    keys = [
-        dg.AssetCheckKey(dg.AssetKey("cdr_fyi_orders"), "freshness_check"),
-        dg.AssetCheckKey(dg.AssetKey("ccn_companies_file"), "freshness_check"),
-    ]
-    defs = dg.Definitions(
-        assets=ALL_ASSETS,
-        asset_checks=freshness_checks,
-        jobs=[dg.define_asset_job("freshness_only", selection=dg.AssetSelection.checks(*keys))],
-        resources=resources_for("local"),
-    )
-    return defs.resolve_job_def("freshness_only")
-
-
-def _freshness(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
-    return {
-        e.asset_check_evaluation_data.asset_key.to_user_string(): e.asset_check_evaluation_data.passed
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+def test_every_asset_declares_its_freshness_policy() -> None:
+    graph = build_definitions("local").resolve_asset_graph()
+    windows = {
+        node.key.to_user_string(): node.freshness_policy.fail_window.to_timedelta()
+        for node in graph.asset_nodes
+        if node.freshness_policy is not None
+    }
+    week = timedelta(days=7, hours=12)
+    assert windows == {
+        **{f"cdr_fyi_{t}": week for t in ("marketplaces", "orders", "purchasers", "suppliers")},
+        **{d: week for d in DATASET_NAMES},
+        "ccn_companies": week,
+        "dashboard_publication": week,
+        "ccn_companies_file": timedelta(days=365),
+        "world_bank_carbon_pricing_file": timedelta(days=396),
     }
 
 
-def test_weekly_freshness_fails_after_a_week_and_a_grace_period_and_passes_when_new() -> None:
-    job = _freshness_job()
-    with dg.DagsterInstance.ephemeral() as instance:
+def test_late_assets_names_the_late_and_the_never_updated() -> None:
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    windows = {"a": timedelta(days=7), "b": timedelta(days=7), "c": timedelta(days=1)}
+    updates = {"a": now - timedelta(days=6), "b": now - timedelta(days=9)}
+    late = late_assets(windows, updates, now)
+    assert [(x.asset, x.late_by) for x in late] == [("b", timedelta(days=2)), ("c", None)]
+    text = staleness_text(late[0], "test")
+    assert "*b* on *test* is 2 d 0 h late" in text and "last updated 2026-11-21 12:00 UTC" in text
+
+
+def _staleness_repository() -> dg.RepositoryDefinition:
+    policy = dg.FreshnessPolicy.time_window(fail_window=timedelta(days=7, hours=12))
+    specs = [dg.AssetSpec("cdr_fyi_orders", freshness_policy=policy), dg.AssetSpec("latest_deals", freshness_policy=policy)]
+    return dg.Definitions(assets=specs, sensors=[staleness_alert]).get_repository_def()
+
+
+def test_a_stale_asset_gives_one_alert_a_day_naming_how_late_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    repository = _staleness_repository()
+    with dg.DagsterInstance.ephemeral() as instance, serving({"/hook": (200, b"ok")}) as slack:
         start = datetime.now(UTC)
-        instance.report_runless_asset_event(dg.AssetMaterialization("cdr_fyi_orders"))
-        instance.report_runless_asset_event(dg.AssetObservation(
-            "ccn_companies_file", metadata={"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(start)}))
-        # the window is 7 days and 12 hours: fresh at +7 days 11 hours, stale at +7 days 13 hours
-        with freeze_time(start + timedelta(days=7, hours=11)):
-            assert _freshness(job.execute_in_process(instance=instance)) == {
-                "cdr_fyi_orders": True, "ccn_companies_file": True}
-        with freeze_time(start + timedelta(days=7, hours=13)):
-            assert _freshness(job.execute_in_process(instance=instance))["cdr_fyi_orders"] is False
-            instance.report_runless_asset_event(dg.AssetMaterialization("cdr_fyi_orders"))
-            assert _freshness(job.execute_in_process(instance=instance))["cdr_fyi_orders"] is True
+        for name in ("cdr_fyi_orders", "latest_deals"):
+            instance.report_runless_asset_event(dg.AssetMaterialization(name))
+        cursor = None
 
+        def evaluate() -> list[str]:
+            nonlocal cursor
+            before = len(slack.received)
+            context = dg.build_sensor_context(
+                instance=instance, repository_def=repository, cursor=cursor,
+                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook"))},
+            )
+            staleness_alert(context)
+            cursor = context.cursor
+            return [json.loads(body)["text"] for _, _, body in slack.received[before:]]
 
-def test_the_ccn_file_is_stale_after_a_year() -> None:
-    job = _freshness_job()
-    with dg.DagsterInstance.ephemeral() as instance:
-        dropped = datetime.now(UTC) - timedelta(days=366)
-        instance.report_runless_asset_event(dg.AssetObservation(
-            "ccn_companies_file", metadata={"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(dropped)}))
-        assert _freshness(job.execute_in_process(instance=instance))["ccn_companies_file"] is False
-        instance.report_runless_asset_event(dg.AssetObservation(
-            "ccn_companies_file",
-            metadata={"dagster/last_updated_timestamp": dg.MetadataValue.timestamp(datetime.now(UTC))}))
-        assert _freshness(job.execute_in_process(instance=instance))["ccn_companies_file"] is True
+        # the window is 7 days and 12 hours: nothing at +7 d 11 h
+        def at(delta: timedelta) -> None:
+            monkeypatch.setattr(freshness, "utc_now", lambda: start + delta)
+
+        at(timedelta(days=7, hours=11))
+        assert evaluate() == []
+        at(timedelta(days=7, hours=13, minutes=1))
+        orders, deals = evaluate()  # one message per late asset, in name order
+        assert "*cdr_fyi_orders*" in orders and "is 1 h late" in orders
+        assert "*latest_deals*" in deals and "is 1 h late" in deals
+        assert evaluate() == []  # once a day
+        at(timedelta(days=8, hours=13, minutes=1))
+        orders, deals = evaluate()  # the next day: once more each
+        assert "*cdr_fyi_orders*" in orders and "1 d 1 h late" in orders
 
 
 def test_a_publication_posts_what_changed_to_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

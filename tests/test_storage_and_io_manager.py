@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from cdr_dagster.csv_format import csv_bytes_to_frame, frame_to_csv_bytes
+from cdr_dagster.domain.csv_format import csv_bytes_to_frame, frame_to_csv_bytes
 from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY, CsvIOManager, utc_date_stamp
-from cdr_dagster.resources.storage import LocalStorage, S3Storage
+from cdr_dagster.resources.s3_storage import S3Storage
+from cdr_dagster.resources.storage import LocalStorage
 
 BUCKET = "cdr-dashboard-unit"
 
@@ -55,7 +56,7 @@ def test_storage_writes_lists_and_finds_the_newest_dated_key(tmp_path: Path, s3)
         assert storage.read_bytes("raw/cdr_fyi_orders_20260112.csv") == b"a\n2\n"
         assert storage.exists("raw/cdr_fyi_orders.csv")
         assert not storage.exists("raw/nothing.csv")
-        storage.copy("raw/cdr_fyi_orders.csv", "processed/x_20260101.csv")
+        storage.copy_key("raw/cdr_fyi_orders.csv", "processed/x_20260101.csv")
         assert storage.read_bytes("processed/x_20260101.csv") == b"a\n4\n"
 
 

@@ -13,14 +13,15 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from cdr_dagster.assets.dashboard import DATASETS
-from cdr_dagster.assets.publication import INPUT_ASSETS
-from cdr_dagster.checks import DATASET_COLUMNS
+from cdr_dagster.domain.datasets import DATASET_NAMES as DATASETS
+from cdr_dagster.domain.datasets import DATASETS as SPECS
+from cdr_dagster.assets.publication.assets import INPUT_ASSETS
+from cdr_dagster.cdr_fyi.sample import sample_tables
 from cdr_dagster.definitions import build_definitions
-from cdr_dagster.resources.csv_io_manager import utc_date_stamp
-from cdr_dagster.resources.sample_data import CCN_COMPANIES_FILE, sample_bytes, sample_tables
-from tests.support.fake_cdr_fyi import FakeCdrFyi
-from tests.support.static_site import serving
+from cdr_dagster.domain.layout import utc_date_stamp
+from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes
+from devtools.fake_cdr_fyi import FakeCdrFyi
+from devtools.static_site import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).parent / "fixtures" / "cdr_fyi_pages"
@@ -35,9 +36,16 @@ def expected_keys(stamp: str) -> set[str]:
         | {f"raw/ccn_companies_{stamp}.csv"}
         | {f"staging/{d}_{stamp}.csv" for d in DATASETS}
         | {f"processed/{d}_{stamp}.csv" for d in DATASETS}
-        | {"processed/manifest.json"}
+        | {"processed/manifest.json", "raw/published/inputs.json"}
         | {f"raw/published/{asset}.csv" for asset in INPUT_ASSETS}
     )
+
+
+def without_archive(keys: set[str]) -> set[str]:
+    """The keys, less the one archived manifest (its name is the publication's time)."""
+    archived = {k for k in keys if k.startswith("processed/manifests/")}
+    assert len(archived) == 1, archived
+    return keys - archived
 
 
 def test_the_code_location_loads_as_dagster_dev_loads_it(tmp_path: Path) -> None:
@@ -62,7 +70,7 @@ def test_local_sample_refresh_writes_every_csv_and_the_manifest(tmp_path: Path, 
     assert result.success
     stamp = utc_date_stamp()
     written = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
-    assert written == expected_keys(stamp)
+    assert without_archive(written) == expected_keys(stamp)
 
     orders = pd.read_csv(tmp_path / f"raw/cdr_fyi_orders_{stamp}.csv", dtype=str)
     snapshot_ids = [o["order_id"] for o in sample_tables()["orders"]]
@@ -72,7 +80,7 @@ def test_local_sample_refresh_writes_every_csv_and_the_manifest(tmp_path: Path, 
     manifest = json.loads((tmp_path / "processed/manifest.json").read_text())
     assert manifest["deployment"] == "local"
     assert set(manifest["datasets"]) == set(DATASETS)
-    for dataset, columns in DATASET_COLUMNS.items():
+    for dataset, columns in ((s.name, s.columns) for s in SPECS.values()):
         entry = manifest["datasets"][dataset]
         frame = pd.read_csv(tmp_path / entry["key"])
         assert tuple(frame.columns) == columns, dataset
@@ -120,6 +128,7 @@ def test_test_deployment_refresh_writes_the_same_keys_to_s3(s3, tmp_path: Path) 
     s3.create_bucket(BUCKET)
     client = s3.client()
     client.put_object(Bucket=BUCKET, Key="raw/ccn_companies.csv", Body=sample_bytes(CCN_COMPANIES_FILE))
+    client.put_object(Bucket=BUCKET, Key="raw/world_bank_carbon_pricing.csv", Body=sample_bytes(CARBON_PRICING_FILE))
     front_page = {"/": (200, (PAGES / "current.html").read_bytes())}
     with FakeCdrFyi(sample_tables(), TOKEN) as api, serving(front_page) as site:
         env = {
@@ -142,12 +151,12 @@ def test_test_deployment_refresh_writes_the_same_keys_to_s3(s3, tmp_path: Path) 
 
     stamp = utc_date_stamp()
     keys = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]}
-    assert keys == expected_keys(stamp) | {"raw/ccn_companies.csv"}
+    assert without_archive(keys) == expected_keys(stamp) | {"raw/ccn_companies.csv", "raw/world_bank_carbon_pricing.csv"}
     manifest = json.loads(client.get_object(Bucket=BUCKET, Key="processed/manifest.json")["Body"].read())
     assert manifest["deployment"] == "test"
     assert {d: e["source"] for d, e in manifest["datasets"].items()} == {
         "orders_for_viz": "live", "purchasers_for_viz": "live", "latest_deals": "live",
-        "suppliers_for_viz": "live", "dollars_spent": "live", "ccn_data": "dropped",
+        "suppliers_for_viz": "live", "dollars_spent": "live", "ccn_data": "dropped", "carbon_pricing": "dropped",
     }
     dollars = client.get_object(Bucket=BUCKET, Key=f"processed/dollars_spent_{stamp}.csv")["Body"].read()
     assert dollars == b"metric,value\ndollars_spent,1234567890.0\n"

@@ -12,8 +12,8 @@ import dagster as dg
 import requests
 from pydantic import Field
 
-from cdr_dagster.resources.sample_data import SampleFrontPageAdapter
-from cdr_dagster.transforms.dollars_spent import extract_dollars_spent
+from cdr_dagster.cdr_fyi.sample import SampleFrontPageAdapter
+from cdr_dagster.domain.transforms.dollars_spent import extract_dollars_spent
 
 DEFAULT_SITE_URL = "https://www.cdr.fyi/"
 USER_AGENT = "cdr-dashboard-pipeline (+https://www.deepskyclimate.com)"

@@ -8,23 +8,21 @@ datasets awaiting their checks. Reading an asset loads its newest dated file.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.csv_format import csv_bytes_to_frame, frame_to_csv_bytes
+from cdr_dagster.domain.csv_format import csv_bytes_to_frame, frame_to_csv_bytes
+from cdr_dagster.domain.layout import RAW_PREFIX, dated_key, utc_date_stamp
 from cdr_dagster.resources.storage import Storage
 
 PREFIX_METADATA_KEY = "cdr/prefix"
-DEFAULT_PREFIX = "raw"
+DEFAULT_PREFIX = RAW_PREFIX
 
 
-def utc_date_stamp(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y%m%d")
-
-
-def asset_prefix(definition_metadata: dict | None) -> str:
+def asset_prefix(definition_metadata: Mapping[str, Any] | None) -> str:
     value = (definition_metadata or {}).get(PREFIX_METADATA_KEY, DEFAULT_PREFIX)
     return getattr(value, "value", value)  # metadata may arrive wrapped in a MetadataValue
 
@@ -38,7 +36,7 @@ class CsvIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         name = context.asset_key.path[-1]
-        key = f"{asset_prefix(context.definition_metadata)}/{name}_{utc_date_stamp()}.csv"
+        key = dated_key(asset_prefix(context.definition_metadata), name, utc_date_stamp())
         data = frame_to_csv_bytes(obj)
         self.storage.write_bytes(key, data)
         context.add_output_metadata(

@@ -24,7 +24,7 @@ import boto3
 import pytest
 
 from deployment.deploy import Config, load_config
-from tests.support.s3_server import FAKE_AWS_ENV, S3Server
+from devtools.s3_server import FAKE_AWS_ENV, S3Server
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_PATH = ROOT / "deployment" / "deployments.toml"

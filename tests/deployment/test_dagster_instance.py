@@ -18,15 +18,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cdr_dagster.assets.dashboard import DATASETS
+from cdr_dagster.domain.datasets import DATASET_NAMES as DATASETS
 from cdr_dagster.resources.csv_io_manager import utc_date_stamp
-from cdr_dagster.resources.sample_data import CCN_COMPANIES_FILE, sample_bytes, sample_tables
+from cdr_dagster.cdr_fyi.sample import sample_tables
+from cdr_dagster.sample_data import CCN_COMPANIES_FILE, sample_bytes
 from deployment.deploy import load_config
 from tests.deployment.conftest import CONFIG_PATH, ROOT
 from tests.deployment.postgres import PostgresServer, PostgresUnavailable, running_postgres, server_bindir
-from tests.support.fake_cdr_fyi import FakeCdrFyi
-from tests.support.s3_server import S3Server
-from tests.support.static_site import serving
+from devtools.fake_cdr_fyi import FakeCdrFyi
+from devtools.s3_server import S3Server
+from devtools.static_site import serving
 
 INSTANCE_DIR = ROOT / "deployment" / "dagster"
 BIN = Path(sys.executable).parent

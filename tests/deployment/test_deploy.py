@@ -82,7 +82,7 @@ def test_a_lambda_module_importing_what_the_runtime_lacks_is_refused(tmp_path: P
 
 
 def test_viz_files_are_the_pages_files_with_their_content_types() -> None:
-    from dashboard.stack import viz_files as stack_viz_files
+    from devtools.stack import viz_files as stack_viz_files
 
     files = viz_files(ROOT)
     assert files == stack_viz_files()  # the mapping docs/page.md documents

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from dashboard.stack import Stack, processed_files, running_stack, upload
+from devtools.stack import Stack, processed_files, running_stack, upload
 from tests.page.helpers import CHROMIUM, CHROMIUM_ARGS, EN_HOST, FIXTURES, FR_HOST
 
 SETTLE_TIMEOUT_MS = 20_000

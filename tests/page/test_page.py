@@ -24,7 +24,7 @@ import json
 
 import pytest
 
-from dashboard.stack import upload
+from devtools.stack import upload
 from tests.page.helpers import EN_HOST, FIXTURES, FR_HOST, screenshot
 from tests.page.fault_proxy import FaultProxy
 

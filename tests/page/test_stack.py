@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import requests
 
-from dashboard.stack import viz_files
+from devtools.stack import viz_files
 from tests.page.helpers import EN_HOST
 
 

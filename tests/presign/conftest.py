@@ -17,7 +17,7 @@ from presign_lambda.s3 import build_s3_client
 from presign_lambda.service import PresignService
 from presign_lambda.settings import Settings
 from tests.presign.builders import BUCKET, Clock, Publisher
-from tests.support.s3_server import S3Server, patched_env, running_s3_server
+from devtools.s3_server import S3Server, patched_env, running_s3_server
 
 # What the standard bucket holds; every test compares downloads with these exact bytes.
 ORDERS_OLD = b"date,tons_purchased_cum\n2026-11-26,10\n"

@@ -16,9 +16,9 @@ from presign_lambda.handler import handler
 from tests.presign.builders import Publisher, body, v2_event
 from tests.presign.conftest import CSV
 from tests.presign.sigv4 import check_presigned_get, signed_at
-from tests.support.s3_server import patched_env
+from devtools.s3_server import patched_env
 
-SECRET = "testing"  # the fake secret key of tests/support/s3_server.py
+SECRET = "testing"  # the fake secret key of devtools/s3_server.py
 SECOND = dt.timedelta(seconds=1)
 
 

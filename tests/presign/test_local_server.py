@@ -16,7 +16,7 @@ import requests
 
 from tests.presign.builders import BUCKET, Publisher
 from tests.presign.conftest import CHART_JS, CSV
-from tests.support.s3_server import S3Server
+from devtools.s3_server import S3Server
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_PAGE = "http://localhost:8000"

@@ -17,7 +17,7 @@ from presign_lambda.service import PresignService
 from presign_lambda.settings import Settings
 from tests.presign.builders import Clock, Publisher, body, v2_event
 from tests.presign.conftest import CSV, service_env
-from tests.support.s3_server import patched_env, running_s3_server
+from devtools.s3_server import patched_env, running_s3_server
 
 V27 = b"date,tons_purchased_cum\n2026-11-27,12\n"
 V28 = b"date,tons_purchased_cum\n2026-11-28,15\n"

@@ -11,7 +11,7 @@ import requests
 from presign_lambda.handler import handler
 from tests.presign.builders import BUCKET, EVENT_BUILDERS, Publisher, body, v1_event, v2_event
 from tests.presign.conftest import CHART_JS, CSV, DASHBOARD_CSS, ORDERS_OLD
-from tests.support.s3_server import patched_env
+from devtools.s3_server import patched_env
 
 
 def presign(raw_query: str, fmt: str = "v2", **kw) -> str:

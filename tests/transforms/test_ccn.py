@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdr_dagster.transforms.ccn import (
+from cdr_dagster.domain.datasets import CCN_DATA_COLUMNS
+from cdr_dagster.domain.transforms.ccn import (
     CcnProblem,
     CcnValidationError,
     ccn_data,
@@ -15,7 +16,6 @@ from cdr_dagster.transforms.ccn import (
     read_ccn_csv,
     validate_ccn_companies,
 )
-from cdr_dagster.transforms.rules import CCN_DATA_COLUMNS
 
 from .builders import records
 
@@ -129,8 +129,44 @@ def test_missing_required_column_is_named() -> None:
     assert "found company_name, founded" in message
 
 
-def test_empty_file_gives_empty_dataset() -> None:
-    companies = validate_ccn_companies(_read(""), current_year=YEAR)
-    result = ccn_data(companies)
+def test_header_only_file_is_rejected_not_published_empty() -> None:
+    with pytest.raises(CcnValidationError, match="it has a header but no company"):
+        validate_ccn_companies(_read(""), current_year=YEAR)
+
+
+def test_empty_ccn_data_keeps_the_contract_columns() -> None:
+    empty = pd.DataFrame({"company_name": [], "year_founded": [], "pathway": []})
+    result = ccn_data(empty)
     assert list(result.columns) == list(CCN_DATA_COLUMNS)
     assert len(result) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"   \n", "the file is empty"),
+    ],
+)
+def test_empty_bytes_are_rejected_with_one_sentence(data: bytes, expected: str) -> None:
+    with pytest.raises(CcnValidationError, match=expected):
+        read_ccn_csv(data)
+
+
+def test_windows_1252_and_utf16_files_are_read_with_their_accents() -> None:
+    text = "company_name,year_founded,pathway\nCarbon Québec,2019,DAC\n"
+    cp1252 = read_ccn_csv(text.encode("cp1252"))
+    assert cp1252.attrs["warning"] and "Windows-1252" in cp1252.attrs["warning"]
+    utf16 = read_ccn_csv(text.encode("utf-16"))
+    assert utf16.attrs["warning"] is None
+    for raw in (cp1252, utf16):
+        companies = validate_ccn_companies(raw, current_year=YEAR)
+        assert companies["company_name"].tolist() == ["Carbon Québec"]
+
+
+def test_an_unquoted_comma_is_a_named_problem_not_a_silent_split() -> None:
+    error = _rejection("Alpha,2015,DAC\nBeta, Inc.,2016,Biochar\nGamma,2017\n")
+    assert [str(p) for p in error.problems] == [
+        "line 3: has 4 fields, the header has 3 (a comma in a name must be inside quotes)",
+        "line 4: has 2 fields, the header has 3 (a comma in a name must be inside quotes)",
+    ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cdr_dagster.transforms.dollars_spent import (
+from cdr_dagster.domain.transforms.dollars_spent import (
     DollarsSpentError,
     dollars_spent_frame,
     extract_dollars_spent,

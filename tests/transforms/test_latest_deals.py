@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdr_dagster.transforms.latest_deals import latest_deals
-from cdr_dagster.transforms.rules import LATEST_DEALS_COLUMNS
+from cdr_dagster.domain.datasets import LATEST_DEALS_COLUMNS
+from cdr_dagster.domain.transforms.latest_deals import latest_deals
 
 from .builders import (
     BIOCHAR,

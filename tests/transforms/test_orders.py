@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cdr_dagster.transforms.coerce import InputSchemaError
-from cdr_dagster.transforms.orders import orders_for_viz
-from cdr_dagster.transforms.rules import ORDERS_FOR_VIZ_COLUMNS
+from cdr_dagster.domain.datasets import ORDERS_FOR_VIZ_COLUMNS
+from cdr_dagster.domain.transforms.coerce import InputSchemaError
+from cdr_dagster.domain.transforms.orders import orders_for_viz
 
 from .builders import (
     BIOCHAR,

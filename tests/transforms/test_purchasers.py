@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdr_dagster.transforms.purchasers import purchasers_for_viz
-from cdr_dagster.transforms.rules import PURCHASERS_FOR_VIZ_COLUMNS
+from cdr_dagster.domain.datasets import PURCHASERS_FOR_VIZ_COLUMNS
+from cdr_dagster.domain.transforms.purchasers import purchasers_for_viz
 
 from .builders import BIOCHAR, DACCS_SEQUESTRATION, EXCLUDED_A, NA, orders, purchasers, records
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cdr_dagster.transforms import rules
-from cdr_dagster.transforms.coerce import InputSchemaError
-from cdr_dagster.transforms.rules import clean_orders, clean_orders_with_stats, is_dac_method
+from cdr_dagster.domain import datasets
+from cdr_dagster.domain.transforms import rules
+from cdr_dagster.domain.transforms.coerce import InputSchemaError
+from cdr_dagster.domain.transforms.rules import clean_orders, clean_orders_with_stats, is_dac_method
 
 from .builders import DACCS_SEQUESTRATION, DACCS_STORAGE, EXCLUDED_A, EXCLUDED_B, NA, orders
 
 
 def test_contract_constants() -> None:
-    assert rules.EXCLUDED_ORDER_IDS == {
+    assert {
         "45afd8e0-8be9-4598-8437-e30dc620a4c8",
         "8af105d5-fb61-5882-b2ea-98332d5ae20b",
-    }
+    } == rules.EXCLUDED_ORDER_IDS
     assert rules.DAC_METHODS == (
         "DAC",
         "Direct Air Carbon Capture and Storage (DACCS)",
@@ -33,7 +34,7 @@ def test_contract_constants() -> None:
 
 
 def test_dataset_columns_in_contract_order() -> None:
-    assert rules.ORDERS_FOR_VIZ_COLUMNS == (
+    assert datasets.ORDERS_FOR_VIZ_COLUMNS == (
         "date",
         "tons_purchased_cum",
         "tons_delivered_cum",
@@ -42,23 +43,34 @@ def test_dataset_columns_in_contract_order() -> None:
         "price_usd_cum",
         "dac_price_usd_cum",
     )
-    assert rules.PURCHASERS_FOR_VIZ_COLUMNS == ("date", "purchasers_count_cum", "dac_purchasers_count_cum")
-    assert rules.LATEST_DEALS_COLUMNS == (
+    assert datasets.PURCHASERS_FOR_VIZ_COLUMNS == ("date", "purchasers_count_cum", "dac_purchasers_count_cum")
+    assert datasets.LATEST_DEALS_COLUMNS == (
         "announcement_date",
         "supplier_name",
         "purchaser_name",
         "tons_purchased",
         "method",
     )
-    assert rules.DOLLARS_SPENT_COLUMNS == ("metric", "value")
-    assert rules.CCN_DATA_COLUMNS == (
+    assert datasets.DOLLARS_SPENT_COLUMNS == ("metric", "value")
+    assert datasets.CCN_DATA_COLUMNS == (
         "year",
         "companies_founded",
         "dac_companies_founded",
         "companies_founded_cum",
         "dac_companies_founded_cum",
     )
-    assert rules.SUPPLIERS_FOR_VIZ_COLUMNS == ("year", "name", "is_dac", "tons_sold")
+    assert datasets.SUPPLIERS_FOR_VIZ_COLUMNS == ("year", "name", "is_dac", "tons_sold")
+    assert datasets.CARBON_PRICING_COLUMNS == ("year", "countries_count", "global_emissions_pct")
+    assert datasets.DATASET_NAMES == (
+        "orders_for_viz",
+        "purchasers_for_viz",
+        "latest_deals",
+        "suppliers_for_viz",
+        "dollars_spent",
+        "ccn_data",
+        "carbon_pricing",
+    )
+    assert datasets.DATASETS["ccn_data"].cumulative == ("companies_founded_cum", "dac_companies_founded_cum")
 
 
 def test_is_dac_method_matches_exactly_the_three_names() -> None:

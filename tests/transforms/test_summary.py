@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdr_dagster.transforms.ccn import ccn_data
-from cdr_dagster.transforms.orders import orders_for_viz
-from cdr_dagster.transforms.purchasers import purchasers_for_viz
-from cdr_dagster.transforms.summary import headline_figures
+from cdr_dagster.domain.transforms.ccn import ccn_data
+from cdr_dagster.domain.transforms.orders import orders_for_viz
+from cdr_dagster.domain.transforms.purchasers import purchasers_for_viz
+from cdr_dagster.domain.transforms.summary import headline_figures
 
 from .builders import orders, purchasers
 
@@ -25,12 +25,12 @@ def test_headline_figures() -> None:
     figures = headline_figures(viz, buyers, ccn_data(companies))
     # 40 t purchased, 6 delivered -> 15 %; DAC 10 of 40 t -> 25 %, 5 of 10 delivered -> 50 %
     assert figures == {
-        "tons_purchased": 40.0,
-        "tons_delivered": 6.0,
-        "pct_delivered": 15.0,
-        "dac_tons_purchased": 10.0,
-        "dac_tons_delivered": 5.0,
-        "dac_pct_delivered": 50.0,
+        "tons_purchased_t": 40.0,
+        "tons_delivered_t": 6.0,
+        "percent_delivered_pct": 15.0,
+        "dac_tons_purchased_t": 10.0,
+        "dac_tons_delivered_t": 5.0,
+        "dac_percent_delivered_pct": 50.0,
         "dac_share_pct": 25.0,
         "dac_total_spent_usd": 6000.0,
         "last_date": "2024-01-02",
@@ -45,6 +45,6 @@ def test_headline_figures() -> None:
 
 def test_headline_figures_of_empty_datasets() -> None:
     viz, _ = orders_for_viz(orders())
-    assert headline_figures(viz)["pct_delivered"] is None
-    assert headline_figures(viz)["tons_purchased"] == 0.0
+    assert headline_figures(viz)["percent_delivered_pct"] is None
+    assert headline_figures(viz)["tons_purchased_t"] == 0.0
     assert headline_figures() == {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdr_dagster.transforms.rules import SUPPLIERS_FOR_VIZ_COLUMNS
-from cdr_dagster.transforms.suppliers import suppliers_for_viz
+from cdr_dagster.domain.datasets import SUPPLIERS_FOR_VIZ_COLUMNS
+from cdr_dagster.domain.transforms.suppliers import suppliers_for_viz
 
 from .builders import BIOCHAR, DACCS_STORAGE, EXCLUDED_A, NA, csv_round_trip, orders, records, suppliers
 

@@ -1,0 +1,102 @@
+"""Staleness alerts: when an asset is older than its freshness policy allows, say so once a day.
+
+Each weekly asset carries a ``FreshnessPolicy`` (a week plus a grace period), each hand-dropped
+file one of about a year (cdr_dagster/assets/common.py); the daemon shows their state in the UI.
+This sensor reads the same policies and posts one Slack message (or log line without a webhook)
+per late asset per day, naming the asset and how late it is.
+"""
+
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from cdr_dagster.deployments import current_deployment
+from cdr_dagster.resources.slack import SlackWebhook, escape_slack
+
+
+@dataclass(frozen=True)
+class Late:
+    asset: str
+    last_update: datetime | None  # None: never materialized or observed
+    window: timedelta
+    late_by: timedelta | None
+
+
+def late_assets(
+    windows: dict[str, timedelta], last_updates: dict[str, datetime | None], now: datetime
+) -> list[Late]:
+    """The assets whose last update is older than their window (or that never had one)."""
+    late = []
+    for asset, window in sorted(windows.items()):
+        last = last_updates.get(asset)
+        if last is None:
+            late.append(Late(asset, None, window, None))
+        elif now - last > window:
+            late.append(Late(asset, last, window, now - last - window))
+    return late
+
+
+def _duration(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
+
+
+def staleness_text(item: Late, deployment: str) -> str:
+    allowed = _duration(item.window)
+    if item.last_update is None or item.late_by is None:
+        return (
+            f":hourglass: *{escape_slack(item.asset)}* on *{deployment}* has never been updated "
+            f"(it must be updated every {allowed}). Materialize it, or drop its input file."
+        )
+    return (
+        f":hourglass: *{escape_slack(item.asset)}* on *{deployment}* is {_duration(item.late_by)} late: "
+        f"last updated {item.last_update:%Y-%m-%d %H:%M} UTC, allowed age {allowed}. "
+        "Check the weekly run (or the dropped file) and re-run it."
+    )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _last_update(instance: dg.DagsterInstance, key: dg.AssetKey) -> datetime | None:
+    """When the asset was last materialized or observed (hand-dropped files: when replaced)."""
+    record = instance.get_latest_materialization_event(key)
+    stamps = [record.timestamp] if record else []
+    observation = instance.fetch_observations(key, limit=1).records
+    for event in observation:
+        obs = event.asset_observation
+        changed = obs.metadata.get("dagster/last_updated_timestamp") if obs else None
+        stamps.append(float(changed.value) if isinstance(changed, dg.TimestampMetadataValue) else event.timestamp)
+    return datetime.fromtimestamp(max(stamps), UTC) if stamps else None
+
+
+@dg.sensor(
+    name="staleness_alert",
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Posts to Slack (or logs) once a day for each asset older than its freshness policy allows.",
+)
+def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook) -> dg.SkipReason:
+    now = utc_now()
+    assert context.repository_def is not None, "the sensor runs inside its code location"
+    windows = {
+        node.key.to_user_string(): node.freshness_policy.fail_window.to_timedelta()
+        for node in context.repository_def.asset_graph.asset_nodes
+        if node.freshness_policy is not None and hasattr(node.freshness_policy, "fail_window")
+    }
+    last = {name: _last_update(context.instance, dg.AssetKey(name)) for name in windows}
+    alerted: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    today = now.strftime("%Y-%m-%d")
+    posted = []
+    for item in late_assets(windows, last, now):
+        if alerted.get(item.asset) == today:
+            continue
+        slack.post(staleness_text(item, current_deployment()), log=context.log.warning)
+        alerted[item.asset] = today
+        posted.append(item.asset)
+    context.update_cursor(json.dumps(alerted, sort_keys=True))
+    return dg.SkipReason(f"stale: {', '.join(posted)}" if posted else "every asset is fresh, or was already reported today")

@@ -1,0 +1,113 @@
+"""What every asset of the platform shares: owner, kinds, freshness, and the metadata a week's
+table reports so it can be read in the UI."""
+
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from cdr_dagster.domain.quality import Outcome
+from cdr_dagster.domain.transforms.dropped_file import FileRejected
+from cdr_dagster.resources.input_files import DroppedFile
+
+OWNERS = ["team:data-platform"]
+TABLE_KINDS = {"python", "pandas", "csv"}
+PREVIEW_ROWS = 10
+
+# Freshness, declared on each asset (the daemon shows it in the UI; the staleness alert posts it).
+WEEKLY_GRACE = timedelta(hours=12)  # the run, a retry or two, and a person's look
+WEEKLY_WINDOW = timedelta(days=7) + WEEKLY_GRACE
+WEEKLY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=WEEKLY_WINDOW)
+# Hand-dropped yearly inputs: CCN's report is annual; the World Bank's figures come once a year
+# and may land a few weeks late.
+YEARLY_FILE_WINDOW = timedelta(days=365)
+YEARLY_LATE_FILE_WINDOW = timedelta(days=365 + 31)
+
+
+def table_metadata(frame: pd.DataFrame, newest_first_by: str | None = None) -> dict[str, Any]:
+    """Row count, column schema and a markdown preview of the rows people look at first: the
+    newest ones when the table has a time column (``newest_first_by``)."""
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()]
+    )
+    shown = frame
+    if newest_first_by and newest_first_by in frame.columns:
+        shown = frame.sort_values(newest_first_by, ascending=False, kind="stable")
+    preview = shown.head(PREVIEW_ROWS).to_markdown(index=False) if len(frame.columns) else ""
+    return {
+        "dagster/row_count": len(frame),
+        "dagster/column_schema": schema,
+        "preview": dg.MetadataValue.md(preview),
+    }
+
+
+def check_result(outcome: Outcome, warning: bool = False) -> dg.AssetCheckResult:
+    """A quality rule's outcome as a Dagster check result (lists and dicts as JSON metadata)."""
+    metadata = {
+        k: dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v
+        for k, v in outcome.metadata.items()
+        if v is not None
+    }
+    return dg.AssetCheckResult(
+        passed=outcome.passed,
+        description=outcome.description,
+        metadata=metadata,
+        severity=dg.AssetCheckSeverity.WARN if warning else dg.AssetCheckSeverity.ERROR,
+    )
+
+
+def gate(asset: str, name: str, description: str, blocking: bool = True, **kwargs: Any) -> Any:
+    """``@dg.asset_check`` for a quality gate: blocking unless it is a warning."""
+    return dg.asset_check(asset=asset, name=name, description=description, blocking=blocking, **kwargs)
+
+
+def dropped_file_source(
+    name: str, resource_key: str, group: str, description: str, fail_window: timedelta
+) -> dg.AssetsDefinition:
+    """An observable source asset for a hand-dropped file: observing it records whether the file
+    is there and when it was last replaced, so its freshness policy can say when it is overdue."""
+
+    @dg.multi_observable_source_asset(
+        name=f"observe_{name}",
+        specs=[
+            dg.AssetSpec(
+                name,
+                group_name=group,
+                description=description,
+                owners=OWNERS,
+                freshness_policy=dg.FreshnessPolicy.time_window(fail_window=fail_window),
+            )
+        ],
+        required_resource_keys={resource_key},
+    )
+    def observe(context: dg.AssetExecutionContext) -> dg.ObserveResult:
+        file: DroppedFile = getattr(context.resources, resource_key)
+        location = file.location()
+        if not file.storage.exists(file.key):
+            return dg.ObserveResult(asset_key=name, metadata={"location": location, "present": False})
+        data = file.storage.read_bytes(file.key)
+        return dg.ObserveResult(
+            asset_key=name,
+            data_version=dg.DataVersion(hashlib.sha256(data).hexdigest()[:16]),
+            metadata={
+                "location": location,
+                "present": True,
+                "bytes": len(data),
+                "dagster/last_updated_timestamp": dg.MetadataValue.timestamp(file.storage.last_modified(file.key)),
+            },
+        )
+
+    return observe
+
+
+def rejected_file(file: DroppedFile, error: FileRejected) -> dg.Failure:
+    """The one failure a rejected hand-dropped file gives: where it is, every problem, the format
+    expected. Not retried: the same file fails the same way until a person fixes it."""
+    return dg.Failure(
+        description=f"{file.location()}: {error} Expected {file.file_format}.",
+        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in error.problems))},
+        allow_retries=False,
+    )

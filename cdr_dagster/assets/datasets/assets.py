@@ -1,0 +1,149 @@
+"""The datasets the public page reads (group ``dashboard``).
+
+Each is a plain transformation from cdr_dagster/domain/transforms/ wrapped in an asset that reports the
+week's headline figures. They are first written to ``staging/``; the publication step copies them
+to ``processed/`` once every check has passed.
+"""
+
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from cdr_dagster.assets.common import OWNERS, TABLE_KINDS, WEEKLY_FRESHNESS, table_metadata
+from cdr_dagster.domain import transforms
+from cdr_dagster.domain.layout import STAGING_PREFIX
+from cdr_dagster.domain.transforms.dollars_spent import DollarsSpentError
+from cdr_dagster.domain.transforms.summary import (
+    ccn_headline,
+    orders_headline,
+    published_frame,
+    purchasers_headline,
+)
+from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi
+from cdr_dagster.resources.cdr_fyi_site import DollarsSpentSource
+from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
+from cdr_dagster.resources.input_files import CcnCompaniesFile
+
+GROUP = "dashboard"
+DATASET_OPTIONS: dict[str, Any] = dict(
+    group_name=GROUP,
+    kinds=TABLE_KINDS,
+    owners=OWNERS,
+    metadata={PREFIX_METADATA_KEY: STAGING_PREFIX},
+    freshness_policy=WEEKLY_FRESHNESS,
+)
+
+
+@dg.asset(**DATASET_OPTIONS, code_version="1")
+def orders_for_viz(
+    cdr_fyi_orders: pd.DataFrame, cdr_fyi_api: CdrFyiApi
+) -> dg.MaterializeResult[pd.DataFrame]:
+    """Cumulative tons of durable CDR purchased and delivered, and dollars paid, one row per day
+    since the first announced credit sale: the page's main line chart and its "% tons
+    delivered" and DAC "total spent" stats, for all CDR and DAC only."""
+    frame, stats = transforms.orders_for_viz(cdr_fyi_orders)
+    frame = published_frame(frame)
+    return dg.MaterializeResult(
+        value=frame,
+        metadata={
+            **table_metadata(frame, newest_first_by="date"),
+            "source": cdr_fyi_api.source,
+            **{k: v for k, v in orders_headline(frame).items() if v is not None},
+            **{k: v for k, v in stats.items() if isinstance(v, (int, float, str))},
+        },
+    )
+
+
+@dg.asset(**DATASET_OPTIONS, code_version="1")
+def purchasers_for_viz(
+    cdr_fyi_orders: pd.DataFrame, cdr_fyi_purchasers: pd.DataFrame, cdr_fyi_api: CdrFyiApi
+) -> dg.MaterializeResult[pd.DataFrame]:
+    """Cumulative number of unique CDR purchasers, one row per day, each counted from its first
+    announced order: the page's "unique purchasers" chart and stat, for all CDR and DAC only."""
+    frame, stats = transforms.purchasers_for_viz(cdr_fyi_orders, cdr_fyi_purchasers)
+    return dg.MaterializeResult(
+        value=frame,
+        metadata={
+            **table_metadata(frame, newest_first_by="date"),
+            "source": cdr_fyi_api.source,
+            **purchasers_headline(frame),
+            **{k: v for k, v in stats.items() if isinstance(v, (int, float, str))},
+        },
+    )
+
+
+@dg.asset(**DATASET_OPTIONS, code_version="1")
+def latest_deals(
+    cdr_fyi_orders: pd.DataFrame,
+    cdr_fyi_purchasers: pd.DataFrame,
+    cdr_fyi_suppliers: pd.DataFrame,
+    cdr_fyi_api: CdrFyiApi,
+) -> dg.MaterializeResult[pd.DataFrame]:
+    """The ten most recently announced CDR deals (who sold how many tons to whom, by which
+    method): the page's scrolling ticker, DAC deals flagged "NEW DAC DEAL"."""
+    frame = published_frame(transforms.latest_deals(cdr_fyi_orders, cdr_fyi_purchasers, cdr_fyi_suppliers))
+    return dg.MaterializeResult(
+        value=frame,
+        metadata={
+            **table_metadata(frame),
+            "source": cdr_fyi_api.source,
+            "newest_deal": str(frame["announcement_date"].iloc[0]) if len(frame) else "",
+        },
+    )
+
+
+@dg.asset(**DATASET_OPTIONS, code_version="1")
+def suppliers_for_viz(
+    cdr_fyi_orders: pd.DataFrame, cdr_fyi_suppliers: pd.DataFrame, cdr_fyi_api: CdrFyiApi
+) -> dg.MaterializeResult[pd.DataFrame]:
+    """Tons of CDR sold per supplier and year (credit sales), with a DAC flag: the supplier
+    leaderboard data (computed for the page, not yet charted)."""
+    frame = published_frame(transforms.suppliers_for_viz(cdr_fyi_orders, cdr_fyi_suppliers))
+    return dg.MaterializeResult(
+        value=frame,
+        metadata={
+            **table_metadata(frame, newest_first_by="year"),
+            "source": cdr_fyi_api.source,
+            "suppliers_with_sales": int(frame["name"].nunique()),
+            "tons_sold_t": round(float(frame["tons_sold"].sum()), 1),
+        },
+    )
+
+
+@dg.asset(**DATASET_OPTIONS, code_version="1")
+def dollars_spent(dollars_spent_source: DollarsSpentSource) -> dg.MaterializeResult[pd.DataFrame]:
+    """The total dollars spent on durable CDR to date, as cdr.fyi reports it (it includes
+    private prices, so it cannot be rebuilt from the orders): the page's ALL CDR "total spent"
+    stat. Scraped from cdr.fyi's front page until cdr.fyi ships a metrics endpoint."""
+    try:
+        value = dollars_spent_source.total_dollars_spent()
+    except DollarsSpentError as error:
+        raise dg.Failure(description=f"dollars_spent not published: {error}", allow_retries=False) from None
+    frame = transforms.dollars_spent_frame(value)
+    return dg.MaterializeResult(
+        value=frame,
+        metadata={
+            **table_metadata(frame),
+            "source": dollars_spent_source.source,
+            "scraped_from": dollars_spent_source.describe(),
+            "dollars_spent_usd": round(value),
+        },
+    )
+
+
+@dg.asset(**DATASET_OPTIONS, code_version="1")
+def ccn_data(
+    ccn_companies: pd.DataFrame, ccn_input: CcnCompaniesFile
+) -> dg.MaterializeResult[pd.DataFrame]:
+    """CDR companies founded per year, and cumulatively, from the CCN list (years without a
+    founding included as 0): the page's "companies founded" bar chart and stat."""
+    frame = transforms.ccn_data(ccn_companies)
+    return dg.MaterializeResult(
+        value=frame,
+        metadata={
+            **table_metadata(frame, newest_first_by="year"),
+            "source": ccn_input.current_source(),
+            **{k: v for k, v in ccn_headline(frame).items() if v is not None},
+        },
+    )

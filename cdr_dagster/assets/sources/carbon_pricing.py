@@ -1,0 +1,88 @@
+"""The World Bank's yearly carbon-pricing figures, dropped in by hand (group ``carbon_pricing``)."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+
+from cdr_dagster.assets.common import (
+    OWNERS,
+    TABLE_KINDS,
+    WEEKLY_FRESHNESS,
+    YEARLY_LATE_FILE_WINDOW,
+    check_result,
+    dropped_file_source,
+    gate,
+    rejected_file,
+    table_metadata,
+)
+from cdr_dagster.domain import quality
+from cdr_dagster.domain.layout import STAGING_PREFIX
+from cdr_dagster.domain.transforms.carbon_pricing import read_carbon_pricing_csv, validate_carbon_pricing
+from cdr_dagster.domain.transforms.dropped_file import FileRejected
+from cdr_dagster.domain.transforms.summary import carbon_pricing_headline
+from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
+from cdr_dagster.resources.input_files import CarbonPricingFile
+
+# check names (shown in the UI, used by tests and alerts)
+SHARE_CHECK = "emissions_share_is_a_percentage"
+COUNTS_CHECK = "counts_not_negative"
+
+world_bank_carbon_pricing_file = dropped_file_source(
+    "world_bank_carbon_pricing_file",
+    "carbon_pricing_input",
+    "dashboard",
+    "The World Bank carbon-pricing CSV as a person dropped it (raw/world_bank_carbon_pricing.csv), "
+    "from the yearly State and Trends of Carbon Pricing report. Observing it records when it was "
+    "last replaced; its freshness policy says when it is over a year and a month old, past the "
+    "report's usual release.",
+    YEARLY_LATE_FILE_WINDOW,
+)
+
+
+@dg.asset(
+    deps=["world_bank_carbon_pricing_file"],
+    group_name="dashboard",
+    kinds=TABLE_KINDS,
+    owners=OWNERS,
+    code_version="1",
+    metadata={PREFIX_METADATA_KEY: STAGING_PREFIX},
+    freshness_policy=WEEKLY_FRESHNESS,
+)
+def carbon_pricing(
+    context: dg.AssetExecutionContext, carbon_pricing_input: CarbonPricingFile
+) -> dg.MaterializeResult[pd.DataFrame]:
+    """How many countries put a price on carbon each year, and what share of global greenhouse
+    gas emissions those prices cover (World Bank, State and Trends of Carbon Pricing): the page's
+    "Governments are pricing carbon" chart and its "countries" and "emissions covered" stats.
+    A person drops the yearly figures in ``raw/world_bank_carbon_pricing.csv``; a bad row
+    rejects the whole file, naming every offending line."""
+    data, source = carbon_pricing_input.read()
+    try:
+        raw = read_carbon_pricing_csv(data)
+        frame = validate_carbon_pricing(raw, current_year=datetime.now(UTC).year)
+    except FileRejected as error:
+        raise rejected_file(carbon_pricing_input, error) from None
+    if raw.attrs.get("warning"):
+        context.log.warning(raw.attrs["warning"])
+    if source == "sample":
+        context.log.warning("carbon_pricing: no file dropped in; using the bundled SAMPLE")
+    return dg.MaterializeResult(
+        value=frame,
+        metadata={
+            **table_metadata(frame, newest_first_by="year"),
+            "source": source,
+            "input": dg.MetadataValue.path(carbon_pricing_input.location()),
+            **carbon_pricing_headline(frame),
+        },
+    )
+
+
+@gate("carbon_pricing", SHARE_CHECK, "The share of global emissions covered is a percentage (0 to 100).")
+def carbon_pricing_share(carbon_pricing: pd.DataFrame) -> dg.AssetCheckResult:
+    return check_result(quality.within_range(carbon_pricing, "global_emissions_pct", 0, 100, "year", "carbon_pricing"))
+
+
+@gate("carbon_pricing", COUNTS_CHECK, "The number of countries pricing carbon is never negative.")
+def carbon_pricing_counts(carbon_pricing: pd.DataFrame) -> dg.AssetCheckResult:
+    return check_result(quality.within_range(carbon_pricing, "countries_count", 0, None, "year", "carbon_pricing"))

@@ -1,0 +1,70 @@
+"""The Circular Carbon Network's list of CDR companies, dropped in by hand (group ``ccn``)."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+
+from cdr_dagster.assets.common import (
+    OWNERS,
+    TABLE_KINDS,
+    WEEKLY_FRESHNESS,
+    YEARLY_FILE_WINDOW,
+    dropped_file_source,
+    rejected_file,
+    table_metadata,
+)
+from cdr_dagster.domain.layout import RAW_PREFIX
+from cdr_dagster.domain.transforms.ccn import ccn_pathway_counts, read_ccn_csv, validate_ccn_companies
+from cdr_dagster.domain.transforms.dropped_file import FileRejected
+from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
+from cdr_dagster.resources.input_files import CcnCompaniesFile
+
+GROUP = "ccn"
+
+ccn_companies_file = dropped_file_source(
+    "ccn_companies_file",
+    "ccn_input",
+    GROUP,
+    "The CCN companies CSV as a person dropped it (raw/ccn_companies.csv). Observing it records "
+    "when it was last replaced, so its freshness policy can say when it is over a year old and "
+    "due for CCN's next annual report.",
+    YEARLY_FILE_WINDOW,
+)
+
+
+@dg.asset(
+    deps=["ccn_companies_file"],
+    group_name=GROUP,
+    kinds=TABLE_KINDS,
+    owners=OWNERS,
+    code_version="2",
+    metadata={PREFIX_METADATA_KEY: RAW_PREFIX},
+    freshness_policy=WEEKLY_FRESHNESS,
+)
+def ccn_companies(
+    context: dg.AssetExecutionContext, ccn_input: CcnCompaniesFile
+) -> dg.MaterializeResult[pd.DataFrame]:
+    """CDR companies tracked by the Circular Carbon Network (an XPRIZE research initiative), with
+    their founding year and removal pathway. CCN has no API: a person maintains
+    ``raw/ccn_companies.csv``; this asset validates it hard (a bad row rejects the whole file,
+    naming every offending line) and keeps a dated copy of what was accepted."""
+    data, source = ccn_input.read()
+    try:
+        raw = read_ccn_csv(data)
+        companies = validate_ccn_companies(raw, current_year=datetime.now(UTC).year)
+    except FileRejected as error:
+        raise rejected_file(ccn_input, error) from None
+    if raw.attrs.get("warning"):
+        context.log.warning(raw.attrs["warning"])
+    if source == "sample":
+        context.log.warning("ccn_companies: no file dropped in; using the bundled SAMPLE")
+    return dg.MaterializeResult(
+        value=companies,
+        metadata={
+            **table_metadata(companies),
+            "source": source,
+            "input": dg.MetadataValue.path(ccn_input.location()),
+            "companies_by_pathway": dg.MetadataValue.json(ccn_pathway_counts(companies)),
+        },
+    )

@@ -1,0 +1,70 @@
+"""The datasets the public page reads: one spec each, the single home of their names and columns.
+
+Everything that needs a dataset's columns (the transforms, the contract check, the publication,
+the tests, and by a test also the presign Lambda's allowlist) reads them from here. The contract
+with the page is written up in docs/dashboard-contract.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One CSV the page reads: its columns in order, the column rows are ordered by, and which
+    columns are running totals (they must never go down)."""
+
+    name: str
+    columns: tuple[str, ...]
+    order_by: str
+    cumulative: tuple[str, ...] = ()
+    #: "date" (one row per calendar day), "year" (one row per year) or "" (no time series)
+    series: str = ""
+
+
+ORDERS_FOR_VIZ_COLUMNS: Final[tuple[str, ...]] = (
+    "date",
+    "tons_purchased_cum",
+    "tons_delivered_cum",
+    "dac_tons_purchased_cum",
+    "dac_tons_delivered_cum",
+    "price_usd_cum",
+    "dac_price_usd_cum",
+)
+PURCHASERS_FOR_VIZ_COLUMNS: Final[tuple[str, ...]] = ("date", "purchasers_count_cum", "dac_purchasers_count_cum")
+LATEST_DEALS_COLUMNS: Final[tuple[str, ...]] = (
+    "announcement_date",
+    "supplier_name",
+    "purchaser_name",
+    "tons_purchased",
+    "method",
+)
+SUPPLIERS_FOR_VIZ_COLUMNS: Final[tuple[str, ...]] = ("year", "name", "is_dac", "tons_sold")
+DOLLARS_SPENT_COLUMNS: Final[tuple[str, ...]] = ("metric", "value")
+CCN_DATA_COLUMNS: Final[tuple[str, ...]] = (
+    "year",
+    "companies_founded",
+    "dac_companies_founded",
+    "companies_founded_cum",
+    "dac_companies_founded_cum",
+)
+CARBON_PRICING_COLUMNS: Final[tuple[str, ...]] = ("year", "countries_count", "global_emissions_pct")
+
+
+def _cumulative(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in columns if c.endswith("_cum"))
+
+
+SPECS: Final[tuple[DatasetSpec, ...]] = (
+    DatasetSpec("orders_for_viz", ORDERS_FOR_VIZ_COLUMNS, "date", _cumulative(ORDERS_FOR_VIZ_COLUMNS), "date"),
+    DatasetSpec("purchasers_for_viz", PURCHASERS_FOR_VIZ_COLUMNS, "date", _cumulative(PURCHASERS_FOR_VIZ_COLUMNS), "date"),
+    DatasetSpec("latest_deals", LATEST_DEALS_COLUMNS, "announcement_date"),
+    DatasetSpec("suppliers_for_viz", SUPPLIERS_FOR_VIZ_COLUMNS, "year"),
+    DatasetSpec("dollars_spent", DOLLARS_SPENT_COLUMNS, "metric"),
+    DatasetSpec("ccn_data", CCN_DATA_COLUMNS, "year", _cumulative(CCN_DATA_COLUMNS), "year"),
+    DatasetSpec("carbon_pricing", CARBON_PRICING_COLUMNS, "year", (), "year"),
+)
+DATASETS: Final[dict[str, DatasetSpec]] = {spec.name: spec for spec in SPECS}
+DATASET_NAMES: Final[tuple[str, ...]] = tuple(DATASETS)

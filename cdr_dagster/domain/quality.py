@@ -1,0 +1,235 @@
+"""The quality rules that guard publication, as plain functions (DataFrames in, an Outcome out).
+
+Each rule says whether the data may go to the public page and, when not, exactly what is wrong:
+which ids, rows, columns or values. The Dagster checks in cdr_dagster/assets/datasets/checks.py are a thin layer
+over these; the thresholds live in the ``QualityThresholds`` resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+SHOWN = 20  # offending ids/values listed in a failure; the count says how many in all
+
+
+@dataclass(frozen=True)
+class Outcome:
+    passed: bool
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _show(value: Any) -> str:
+    """Dates as the CSV writes them (2026-11-23), everything else as text."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _listed(values: Sequence[Any]) -> list[str]:
+    return [_show(v) for v in list(values)[:SHOWN]]
+
+
+def required_columns(frame: pd.DataFrame, required: Sequence[str], table: str) -> Outcome:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        return Outcome(False, f"{table} lacks required columns {missing}", {"missing_columns": missing})
+    return Outcome(True, f"{table} has all {len(required)} required columns")
+
+
+def ids_present_and_unique(frame: pd.DataFrame, id_column: str, table: str) -> Outcome:
+    if id_column not in frame.columns:
+        return Outcome(False, f"{table} has no {id_column} column", {"missing_columns": [id_column]})
+    ids = frame[id_column].astype("string").str.strip()
+    blank_rows = [int(i) + 2 for i in ids.index[ids.isna() | (ids == "")]]  # CSV line numbers
+    duplicated = sorted(ids[ids.duplicated(keep=False) & ids.notna() & (ids != "")].unique())
+    if blank_rows or duplicated:
+        return Outcome(
+            False,
+            f"{table}: {len(blank_rows)} rows without {id_column}, {len(duplicated)} ids repeated",
+            {"rows_without_id (CSV lines)": _listed(blank_rows), "duplicated_ids": _listed(duplicated)},
+        )
+    return Outcome(True, f"{table}: {len(ids)} ids, all present and unique")
+
+
+def row_count_not_shrunk(rows: int, published_rows: int | None, max_drop_share: float, table: str) -> Outcome:
+    """Fails when the table lost more than ``max_drop_share`` of the rows last published."""
+    meta: dict[str, Any] = {"rows": rows, "published_rows": published_rows, "max_drop_share": max_drop_share}
+    if published_rows is None:
+        return Outcome(True, f"{table}: {rows} rows; nothing published yet to compare with", meta)
+    floor = published_rows * (1 - max_drop_share)
+    if rows < floor:
+        return Outcome(
+            False,
+            f"{table} shrank from {published_rows} published rows to {rows} "
+            f"(more than {max_drop_share:.0%} fewer; at least {floor:.0f} expected)",
+            meta,
+        )
+    return Outcome(True, f"{table}: {rows} rows vs {published_rows} published", meta)
+
+
+def not_negative(frame: pd.DataFrame, columns: Sequence[str], id_column: str, table: str) -> Outcome:
+    offenders: dict[str, list[str]] = {}
+    for column in columns:
+        if column in frame.columns:
+            values = pd.to_numeric(frame[column], errors="coerce")
+            offenders.update({column: _listed(frame.loc[values < 0, id_column])} if (values < 0).any() else {})
+    if offenders:
+        return Outcome(False, f"{table} has negative values in {sorted(offenders)}", {"ids_by_column": offenders})
+    return Outcome(True, f"{table}: no negative values in {list(columns)}")
+
+
+def dates_parse(frame: pd.DataFrame, column: str, id_column: str, table: str) -> Outcome:
+    """Dates arrive parsed from CSV; a column left as text holds values that are not dates."""
+    if column not in frame.columns:
+        return Outcome(False, f"{table} has no {column} column", {"missing_columns": [column]})
+    values = frame[column]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return Outcome(True, f"{table}: every {column} is a date ({int(values.isna().sum())} empty)")
+    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
+    bad = frame.loc[values.notna() & parsed.isna(), [id_column, column]]
+    if bad.empty:
+        return Outcome(True, f"{table}: every {column} is a date")
+    return Outcome(
+        False,
+        f"{table}: {len(bad)} {column} values are not dates",
+        {"offending": _rows(bad)},
+    )
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, str]]:
+    return [{k: str(v) for k, v in row.items()} for row in frame.head(SHOWN).to_dict("records")]
+
+
+def schema_drift(columns: Sequence[str], published_columns: Sequence[str] | None, table: str) -> Outcome:
+    """A warning when cdr.fyi added or removed columns since the last publication."""
+    if published_columns is None:
+        return Outcome(True, f"{table}: nothing published yet to compare columns with")
+    added = [c for c in columns if c not in published_columns]
+    removed = [c for c in published_columns if c not in columns]
+    meta = {"new_columns": added, "vanished_columns": removed}
+    if added or removed:
+        return Outcome(False, f"{table} columns changed: new {added}, vanished {removed}", meta)
+    return Outcome(True, f"{table}: same {len(columns)} columns as published", meta)
+
+
+def swing(value: float, published: float | None, warn_share: float, what: str) -> Outcome:
+    """A warning when a figure moved more than ``warn_share`` since the last publication."""
+    meta = {"value": value, "published": published, "warn_share": warn_share}
+    if published in (None, 0):
+        return Outcome(True, f"{what}: {value:g}; nothing published to compare with", meta)
+    change = (value - published) / published
+    meta["change_share"] = round(change, 4)
+    if abs(change) > warn_share:
+        return Outcome(False, f"{what} moved {change:+.1%} since published ({published:g} -> {value:g})", meta)
+    return Outcome(True, f"{what} moved {change:+.1%} since published", meta)
+
+
+def exact_columns(frame: pd.DataFrame, expected: Sequence[str], dataset: str) -> Outcome:
+    actual = [str(c) for c in frame.columns]
+    if actual != list(expected):
+        return Outcome(
+            False,
+            f"{dataset} columns {actual} differ from the contract's {list(expected)}",
+            {"actual": actual, "expected": list(expected)},
+        )
+    return Outcome(True, f"{dataset} has exactly the contract's columns")
+
+
+def never_decreasing(frame: pd.DataFrame, columns: Sequence[str], key: str, dataset: str) -> Outcome:
+    drops: list[dict[str, str]] = []
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        falling = values.diff() < 0
+        for position in list(frame.index[falling])[:SHOWN]:
+            before = frame.index.get_loc(position) - 1
+            drops.append({
+                "column": column,
+                key: _show(frame.at[position, key]),
+                "from": str(values.iloc[before]),
+                "to": str(values.at[position]),
+            })
+    if drops:
+        return Outcome(False, f"{dataset}: cumulative values decrease ({len(drops)} drops)", {"drops": drops})
+    return Outcome(True, f"{dataset}: {len(columns)} cumulative columns never decrease")
+
+
+def contiguous_days(frame: pd.DataFrame, column: str, dataset: str) -> Outcome:
+    days = pd.to_datetime(frame[column], errors="coerce")
+    if days.isna().any():
+        return Outcome(False, f"{dataset}: {int(days.isna().sum())} {column} values are not dates")
+    steps = days.diff().dt.days.iloc[1:]
+    wrong = frame.loc[steps.index[steps != 1], column]
+    if len(wrong):
+        return Outcome(
+            False,
+            f"{dataset}: dates are not one per day ({len(wrong)} breaks)",
+            {"breaks_at": _listed(wrong)},
+        )
+    return Outcome(True, f"{dataset}: {len(days)} consecutive days")
+
+
+def contiguous_years(frame: pd.DataFrame, column: str, dataset: str) -> Outcome:
+    years = pd.to_numeric(frame[column], errors="coerce")
+    steps = years.diff().iloc[1:]
+    wrong = frame.loc[steps.index[steps != 1], column]
+    if years.isna().any() or len(wrong):
+        return Outcome(False, f"{dataset}: years are not consecutive", {"breaks_at": _listed(wrong)})
+    return Outcome(True, f"{dataset}: {len(years)} consecutive years")
+
+
+def deal_count(rows: int, dated_orders: int, wanted: int) -> Outcome:
+    expected = min(wanted, dated_orders)
+    meta = {"rows": rows, "expected": expected, "dated_orders": dated_orders}
+    if rows != expected:
+        return Outcome(False, f"latest_deals has {rows} rows; {expected} expected", meta)
+    return Outcome(True, f"latest_deals has {rows} rows", meta)
+
+
+def within_band(value: float, published: float | None, band: float, what: str) -> Outcome:
+    """Positive and, once something is published, within ``band`` (a share) of it."""
+    meta = {"value": value, "published": published, "band": band}
+    if not value > 0:
+        return Outcome(False, f"{what} is {value:g}, not a positive amount", meta)
+    if published is None:
+        return Outcome(True, f"{what} is {value:g}; nothing published yet to compare with", meta)
+    low, high = published * (1 - band), published * (1 + band)
+    if not low <= value <= high:
+        return Outcome(
+            False,
+            f"{what} is {value:g}, outside ±{band:.0%} of the published {published:g} "
+            f"({low:g} .. {high:g})",
+            meta,
+        )
+    return Outcome(True, f"{what} is {value:g}, within ±{band:.0%} of the published {published:g}", meta)
+
+
+def within_range(
+    frame: pd.DataFrame, column: str, low: float, high: float | None, key: str, dataset: str
+) -> Outcome:
+    """Every value of ``column`` is a number from ``low`` to ``high`` (no upper bound when None);
+    a failure names the rows by ``key``."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() | (values < low)
+    if high is not None:
+        bad |= values > high
+    if bad.any():
+        shown = [f"{_show(k)}: {v}" for k, v in zip(frame.loc[bad, key], frame.loc[bad, column], strict=True)]
+        bounds = f"{low:g}..{high:g}" if high is not None else f">= {low:g}"
+        return Outcome(
+            False,
+            f"{dataset}: {int(bad.sum())} {column} values outside {bounds}",
+            {"offending_rows": _listed(shown)},
+        )
+    return Outcome(True, f"{dataset}: every {column} within bounds")
+
+
+def not_empty(rows: int, dataset: str) -> Outcome:
+    """A dataset the page charts must never be published empty."""
+    if rows == 0:
+        return Outcome(False, f"{dataset} has no rows: the page would show an empty chart")
+    return Outcome(True, f"{dataset} has {rows} rows")

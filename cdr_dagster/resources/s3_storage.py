@@ -1,0 +1,78 @@
+"""The deployment's S3 bucket as storage (test and prod).
+
+Kept apart from storage.py so that the local deployment never imports dagster-aws and boto3:
+loading the code location on a laptop stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+from pydantic import Field, PrivateAttr
+
+from cdr_dagster.resources.storage import Storage
+
+
+class S3Storage(Storage):
+    """Keys as objects in the deployment's bucket (``CDR_DASHBOARD_BUCKET``).
+
+    The S3 client comes from dagster-aws's ``S3Resource``; a local S3-compatible server works
+    through the standard ``AWS_ENDPOINT_URL_S3`` variable. S3 PUTs are atomic per object.
+    """
+
+    s3: S3Resource
+    bucket: str = Field(description="The deployment's bucket, CDR_DASHBOARD_BUCKET.")
+    _client_cache: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if not self.bucket:
+            raise dg.Failure("CDR_DASHBOARD_BUCKET is not set: name this deployment's S3 bucket.")
+
+    def _client(self) -> Any:
+        # one client per resource: building a boto3 client reloads botocore's models (slow)
+        if self._client_cache is None:
+            self._client_cache = self.s3.get_client()
+        return self._client_cache
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self._client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self._client().exceptions.NoSuchKey:
+            raise FileNotFoundError(self.location(key)) from None
+
+    def write_bytes(self, key: str, data: bytes, content_type: str = "text/csv") -> None:
+        self._client().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def exists(self, key: str) -> bool:
+        client = self._client()
+        try:
+            client.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def list_keys(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        paginator = self._client().get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", []))
+        return sorted(keys)
+
+    def copy_key(self, source: str, destination: str, content_type: str = "text/csv") -> None:
+        self._client().copy_object(
+            Bucket=self.bucket,
+            Key=destination,
+            CopySource={"Bucket": self.bucket, "Key": source},
+            ContentType=content_type,
+            MetadataDirective="REPLACE",
+        )
+
+    def last_modified(self, key: str) -> float:
+        return self._client().head_object(Bucket=self.bucket, Key=key)["LastModified"].timestamp()
+
+    def location(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
