@@ -10,7 +10,7 @@ import requests
 
 from presign_lambda.handler import handler
 from tests.presign.builders import BUCKET, EVENT_BUILDERS, Publisher, body, v1_event, v2_event
-from tests.presign.conftest import CHART_JS, CSV, DASHBOARD_CSS, ORDERS_OLD
+from tests.presign.conftest import CHART_JS, CSV, DASHBOARD_CSS, NEWEST_KEYS, ORDERS_OLD
 from tests.support.s3_server import patched_env
 
 
@@ -56,7 +56,7 @@ def test_url_downloads_the_right_bytes_with_the_right_type(
 @pytest.mark.parametrize("dataset", sorted(CSV))
 def test_every_contract_dataset_resolves_to_its_newest_file(published: Publisher, dataset: str) -> None:
     url = presign(f"key=processed/{dataset}*")
-    assert urlsplit(url).path == f"/{BUCKET}/processed/{dataset}_20261127.csv"
+    assert urlsplit(url).path == f"/{BUCKET}/{NEWEST_KEYS[dataset]}"
     assert download(url).content == CSV[dataset]
 
 
