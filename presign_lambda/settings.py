@@ -37,6 +37,12 @@ DEFAULT_URL_EXPIRES_SECONDS = 300
 DEFAULT_MANIFEST_CACHE_SECONDS = 60.0
 # SigV4 presigned URLs cannot live longer than seven days.
 MAX_URL_EXPIRES_SECONDS = 7 * 24 * 3600
+# A successful answer may be reused by a browser or CDN for a fifth of the URL's lifetime (60 s at
+# the default 300 s), never more than a minute: the reused URL then still has 4/5 of its life left
+# for the download, and a new publication reaches the page at most a minute later than the
+# service's own manifest cache lets it.
+ANSWER_CACHE_FRACTION = 5
+MAX_ANSWER_CACHE_SECONDS = 60
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -54,6 +60,11 @@ class Settings:
     allowed_origins: frozenset[str] = frozenset(DEFAULT_ALLOWED_ORIGINS)
     url_expires_seconds: int = DEFAULT_URL_EXPIRES_SECONDS
     manifest_cache_seconds: float = DEFAULT_MANIFEST_CACHE_SECONDS
+
+    @property
+    def answer_max_age_seconds(self) -> int:
+        """``max-age`` of a successful answer: expiry / 5, at most 60 s (0: not cacheable)."""
+        return min(self.url_expires_seconds // ANSWER_CACHE_FRACTION, MAX_ANSWER_CACHE_SECONDS)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

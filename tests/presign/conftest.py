@@ -113,9 +113,9 @@ def clock() -> Clock:
 def make_service(clock: Clock):
     """Build a service from the current environment with the test clock and a captured log."""
 
-    def make(max_attempts: int = 3) -> tuple[PresignService, io.StringIO]:
+    def make(attempts: int = 2) -> tuple[PresignService, io.StringIO]:
         log = io.StringIO()
-        service = PresignService(Settings.from_env(), build_s3_client(max_attempts),
+        service = PresignService(Settings.from_env(), build_s3_client(attempts),
                                  clock=clock, log_stream=log)
         return service, log
 

@@ -130,7 +130,12 @@ CASES = [
     Case("unknown-dataset", "key=processed/unknown_dataset*", 404, "unknown dataset"),
     Case("unknown-dataset-no-prefix", "key=secret_table*", 404, "unknown dataset"),
     Case("unknown-dataset-version", "key=processed/raw_orders_20261127.csv", 404, "unknown dataset"),
-    Case("missing-version", "key=processed/orders_for_viz_20250101.csv", 404, "no such version"),
+    Case("missing-version", "key=processed/orders_for_viz_20250101.csv", 404, "version not published"),
+    # #13.11: versions still in the bucket but not the manifest's current one are not handed out
+    Case("older-version", "key=processed/orders_for_viz_20261126.csv", 404, "version not published"),
+    Case("superseded-same-day", "key=processed/carbon_pricing_20261127.csv", 404, "version not published"),
+    Case("unpublished-republish", "key=processed/orders_for_viz_20261127_2.csv", 404,
+         "version not published"),
     Case("impossible-date", "key=processed/orders_for_viz_20261301.csv", 400,
          "the date in the key is not a real YYYYMMDD date"),
     # Methods and routes
