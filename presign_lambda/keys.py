@@ -1,7 +1,8 @@
 """Which keys the page may ask for, and what each one means.
 
-A key is accepted only if it has one of four exact kinds of shape (a whitelist, not a blacklist); the
-explicit checks before the shapes exist to give a clear error for the usual attacks.
+A key is accepted only if it matches one of four kinds of exact shape (dataset pattern, dataset
+version, the manifest, page code): a whitelist, not a blacklist. The explicit checks before the
+shapes exist to give a clear error for the usual attacks.
 """
 
 from __future__ import annotations

@@ -38,9 +38,10 @@ DEFAULT_MANIFEST_CACHE_SECONDS = 60.0
 # SigV4 presigned URLs cannot live longer than seven days.
 MAX_URL_EXPIRES_SECONDS = 7 * 24 * 3600
 # A successful answer may be reused by a browser or CDN for a fifth of the URL's lifetime (60 s at
-# the default 300 s), never more than a minute: the reused URL then still has 4/5 of its life left
-# for the download, and a new publication reaches the page at most a minute later than the
-# service's own manifest cache lets it.
+# the default 300 s), never more than a minute, nor longer than the service trusts its own copy of
+# the manifest: the reused URL then still has 4/5 of its life left for the download, and a new
+# publication reaches the page at most one more cache period later (none when the cache is 0 s,
+# as in the local preview).
 ANSWER_CACHE_FRACTION = 5
 MAX_ANSWER_CACHE_SECONDS = 60
 
@@ -63,8 +64,10 @@ class Settings:
 
     @property
     def answer_max_age_seconds(self) -> int:
-        """``max-age`` of a successful answer: expiry / 5, at most 60 s (0: not cacheable)."""
-        return min(self.url_expires_seconds // ANSWER_CACHE_FRACTION, MAX_ANSWER_CACHE_SECONDS)
+        """``max-age`` of a successful answer: expiry / 5, at most 60 s and at most the manifest
+        cache period (0: not cacheable)."""
+        return min(self.url_expires_seconds // ANSWER_CACHE_FRACTION, MAX_ANSWER_CACHE_SECONDS,
+                   int(self.manifest_cache_seconds))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

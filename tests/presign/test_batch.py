@@ -180,14 +180,16 @@ def test_log_of_a_refused_batch_is_bounded(published: Publisher, capsys) -> None
 
 
 @pytest.mark.parametrize(
-    ("expires", "cache_control"),
-    [("300", "public, max-age=60"), ("42", "public, max-age=8"), ("600", "public, max-age=60"),
-     ("5", "public, max-age=1"), ("4", "no-store")],
+    ("expires", "manifest_cache", "cache_control"),
+    [("300", "", "public, max-age=60"), ("42", "", "public, max-age=8"), ("600", "", "public, max-age=60"),
+     ("5", "", "public, max-age=1"), ("4", "", "no-store"),
+     # Never longer than the service trusts its manifest: the preview (0 s) caches nothing.
+     ("300", "30.5", "public, max-age=30"), ("300", "0", "no-store"), ("300", "3600", "public, max-age=60")],
 )
 def test_successful_answers_may_be_reused_well_within_the_expiry(
-    published: Publisher, expires: str, cache_control: str
+    published: Publisher, expires: str, manifest_cache: str, cache_control: str
 ) -> None:
-    with patched_env({"PRESIGN_URL_EXPIRES_SECONDS": expires}):
+    with patched_env({"PRESIGN_URL_EXPIRES_SECONDS": expires, "PRESIGN_MANIFEST_CACHE_SECONDS": manifest_cache}):
         single = handler(v2_event("key=processed/ccn_data*"), None)
         whole = batch(["processed/ccn_data*", "viz/chart_templates.js"])
         partial = batch(["processed/ccn_data*", "nope*"])
