@@ -1,10 +1,12 @@
 """Benchmark of the presign Lambda against its floor, on moto's S3 server (started here).
 
-    .venv/bin/python bench/bench_presign.py [--requests 5000] [--cold-runs 5]
+    .venv/bin/python bench/bench_presign.py [--requests 5000] [--batches 1000] [--cold-runs 5]
 
 Warm: p50/p99 of ``handler(event, None)`` for a pattern key, against a bare
 ``generate_presigned_url`` call on the same client with the same parameters (the floor: what any
-presigner must pay), measured in alternating rounds of the same run. Cold: a fresh subprocess
+presigner must pay), measured in alternating rounds of the same run. Batch: one
+``/presigned-urls`` call for the page's seven data keys against seven single calls for the same
+keys (what the page did before), also alternating. Cold: a fresh subprocess
 importing the handler and answering its first request (which reads the manifest from S3), against a
 fresh subprocess doing ``import boto3; boto3.client("s3")``. Not a test: it prints numbers.
 """
@@ -32,13 +34,28 @@ from devtools.s3_server import patched_env, running_s3_server  # noqa: E402
 BUCKET = "cdr-dashboard-bench"
 KEY = "processed/orders_for_viz*"
 NEWEST = "processed/orders_for_viz_20261127.csv"
-EVENT = {
-    "version": "2.0",
-    "rawPath": "/presigned-url",
-    "rawQueryString": f"key={KEY}",
-    "headers": {"origin": "https://www.deepskyclimate.com"},
-    "requestContext": {"http": {"method": "GET", "path": "/presigned-url"}, "requestId": "bench"},
-}
+DATASETS = ("orders_for_viz", "purchasers_for_viz", "latest_deals", "dollars_spent", "ccn_data",
+            "carbon_pricing", "suppliers_for_viz")
+# The new page's data batch: six dataset patterns as the live page spells them, and the manifest.
+BATCH_KEYS = ("processed/orders_for_viz*", "processed/purchasers_for_viz*", "processed/latest_deals_*",
+              "processed/dollars_spent*", "processed/ccn_data*", "processed/carbon_pricing*",
+              "processed/manifest.json")
+
+
+def event(path: str, query: str) -> dict:
+    """A payload-2.0 event from the page's origin."""
+    return {
+        "version": "2.0",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {"origin": "https://www.deepskyclimate.com"},
+        "requestContext": {"http": {"method": "GET", "path": path}, "requestId": "bench"},
+    }
+
+
+EVENT = event("/presigned-url", f"key={KEY}")
+BATCH_EVENT = event("/presigned-urls", "keys=" + ",".join(BATCH_KEYS))
+SINGLE_EVENTS = [event("/presigned-url", f"key={key}") for key in BATCH_KEYS]
 COLD_HANDLER = f"""
 import json, sys, time
 t0 = time.perf_counter()
@@ -66,14 +83,18 @@ def percentile(samples_ns: list[int], q: float) -> float:
 
 def fill_bucket(client) -> None:
     client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "ca-central-1"})
-    client.put_object(Bucket=BUCKET, Key=NEWEST, Body=b"date,tons_purchased_cum\n2026-11-27,12\n")
+    entries = {}
+    for dataset in DATASETS:
+        key = f"processed/{dataset}_20261127.csv"
+        client.put_object(Bucket=BUCKET, Key=key, Body=b"date,value\n2026-11-27,12\n")
+        entries[dataset] = {"key": key, "rows": 1, "sha256": "0" * 64,
+                            "updated_at": "2026-11-27T23:59:00Z", "source": "live"}
     manifest = {"version": 1, "generated_at": "2026-11-27T23:59:00Z", "deployment": "bench",
-                "datasets": {"orders_for_viz": {"key": NEWEST, "rows": 1, "sha256": "0" * 64,
-                                                "updated_at": "2026-11-27T23:59:00Z", "source": "live"}}}
+                "datasets": entries}
     client.put_object(Bucket=BUCKET, Key="processed/manifest.json", Body=json.dumps(manifest).encode())
 
 
-def warm(requests_per_side: int, rounds: int = 10) -> tuple[dict[str, list[int]], int]:
+def warm(requests_per_side: int, batches: int, rounds: int = 10) -> tuple[dict[str, list[int]], int]:
     """Per-call nanoseconds of the handler and of the floor (alternating rounds, so both sides
     see the same machine load), and how many S3 requests the warm handler calls sent."""
     from presign_lambda import handler as module
@@ -87,8 +108,9 @@ def warm(requests_per_side: int, rounds: int = 10) -> tuple[dict[str, list[int]]
 
     service.client.meta.events.register("before-send.s3", record)
     params = {"Bucket": BUCKET, "Key": NEWEST, "ResponseContentType": "text/csv"}
-    samples: dict[str, list[int]] = {"handler": [], "floor": []}
+    samples: dict[str, list[int]] = {"handler": [], "floor": [], "batch": [], "singles": []}
     per_round = max(1, requests_per_side // rounds)
+    batches_per_round = max(1, batches // rounds)
     # The handler writes its JSON log line for real, to /dev/null instead of the terminal.
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
         for _ in range(200):  # warm-up: manifest cached, code paths hot
@@ -104,6 +126,18 @@ def warm(requests_per_side: int, rounds: int = 10) -> tuple[dict[str, list[int]]
                 t = time.perf_counter_ns()
                 service.client.generate_presigned_url("get_object", Params=params, ExpiresIn=300)
                 samples["floor"].append(time.perf_counter_ns() - t)
+            for _ in range(batches_per_round):
+                t = time.perf_counter_ns()
+                response = module.handler(BATCH_EVENT, None)
+                samples["batch"].append(time.perf_counter_ns() - t)
+            answer = json.loads(response["body"])
+            assert (len(answer["urls"]), answer["errors"]) == (len(BATCH_KEYS), {}), answer["errors"]
+            for _ in range(batches_per_round):
+                t = time.perf_counter_ns()
+                for single in SINGLE_EVENTS:
+                    response = module.handler(single, None)
+                samples["singles"].append(time.perf_counter_ns() - t)
+            assert response["statusCode"] == 200
     return samples, len(sent)
 
 
@@ -122,6 +156,8 @@ def cold(code: str, env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000, help="warm calls per side")
+    parser.add_argument("--batches", type=int, default=1000,
+                        help=f"warm batch calls (and sets of {len(BATCH_KEYS)} single calls)")
     parser.add_argument("--cold-runs", type=int, default=5, help="fresh subprocesses per side")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -132,7 +168,7 @@ def main() -> None:
                "PRESIGN_ALLOWED_ORIGINS": "", "PRESIGN_URL_EXPIRES_SECONDS": "",
                "PRESIGN_MANIFEST_CACHE_SECONDS": ""}
         with patched_env(env):
-            samples, sent = warm(args.requests)
+            samples, sent = warm(args.requests, args.batches)
         child_env = {**os.environ, **env}
         runs: dict[str, list[tuple[float, float]]] = {"handler": [], "floor": []}
         for _ in range(args.cold_runs):  # alternate, so machine load hits both sides alike
@@ -149,6 +185,14 @@ def main() -> None:
     print(f"  handler                  p50 {h50:7.3f} ms   p99 {h99:7.3f} ms")
     print(f"  generate_presigned_url   p50 {f50:7.3f} ms   p99 {f99:7.3f} ms   (floor)")
     print(f"  ratio handler/floor      p50 {h50 / f50:7.2f} x    p99 {h99 / f99:7.2f} x")
+    b50, b99 = percentile(samples["batch"], 50), percentile(samples["batch"], 99)
+    s50, s99 = percentile(samples["singles"], 50), percentile(samples["singles"], 99)
+    n = len(BATCH_KEYS)
+    print(f"batch ({len(samples['batch'])} calls each, the page's {n} data keys, cache fresh):")
+    print(f"  {f'1 batch call of {n} keys':<23}  p50 {b50:7.3f} ms   p99 {b99:7.3f} ms")
+    print(f"  {f'{n} single calls':<23}  p50 {s50:7.3f} ms   p99 {s99:7.3f} ms")
+    print(f"  {'ratio batch/singles':<23}  p50 {b50 / s50:7.2f} x    p99 {b99 / s99:7.2f} x   "
+          f"(and 1 API Gateway request instead of {n})")
     print(f"  S3 requests sent during the warm calls: {sent}")
     print(f"cold (median of {args.cold_runs} fresh subprocesses):")
     print(f"  handler import + first request      {ch[0]:7.1f} ms in-process   {ch[1]:7.1f} ms wall")

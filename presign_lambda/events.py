@@ -1,4 +1,9 @@
-"""API Gateway events (REST payload 1.0 and HTTP API payload 2.0) read into one request shape."""
+"""API Gateway events (REST payload 1.0 and HTTP API payload 2.0) read into one request shape.
+
+Anything in the event that is not of the type API Gateway sends is either a BadEvent (the event
+itself is not usable) or, for one query parameter, a name in ``HttpRequest.malformed`` (a null,
+number or list where a string belongs), which the service answers with a 400 naming it.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ class HttpRequest:
     query: dict[str, list[str]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
     request_id: str | None = None
+    malformed: frozenset[str] = frozenset()  # query parameters whose value was not text
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -30,7 +36,7 @@ def parse_event(event: Any) -> HttpRequest:
     """Normalise either payload format; raise BadEvent for anything else."""
     if not isinstance(event, Mapping):
         raise BadEvent("event is not an object")
-    context = event.get("requestContext") or {}
+    context = _mapping(event.get("requestContext"), "requestContext")
     if event.get("version") == "2.0" or isinstance(context.get("http"), Mapping):
         return _from_v2(event, context)
     if isinstance(event.get("httpMethod"), str):
@@ -39,41 +45,82 @@ def parse_event(event: Any) -> HttpRequest:
 
 
 def _from_v2(event: Mapping[str, Any], context: Mapping[str, Any]) -> HttpRequest:
-    http = context.get("http") or {}
+    http = _mapping(context.get("http"), "requestContext.http")
     raw_query = event.get("rawQueryString")
+    malformed: set[str] = set()
     if isinstance(raw_query, str):
         # The raw string keeps repeated parameters apart (queryStringParameters joins them with ",").
         query: dict[str, list[str]] = {}
         for name, value in parse_qsl(raw_query, keep_blank_values=True):
             query.setdefault(name, []).append(value)
     else:
-        query = {k: [v] for k, v in (event.get("queryStringParameters") or {}).items()}
+        query = {}
+        for name, value in _mapping(event.get("queryStringParameters"), "queryStringParameters").items():
+            if isinstance(value, str):
+                query[str(name)] = [value]
+            else:
+                malformed.add(str(name))
     return HttpRequest(
         method=str(http.get("method", "")).upper(),
-        path=event.get("rawPath") or http.get("path"),
+        path=_path(event.get("rawPath") or http.get("path")),
         query=query,
         headers=_lower(event.get("headers")),
-        request_id=context.get("requestId"),
+        request_id=_text(context.get("requestId")),
+        malformed=frozenset(malformed),
     )
 
 
 def _from_v1(event: Mapping[str, Any], context: Mapping[str, Any]) -> HttpRequest:
-    multi = event.get("multiValueQueryStringParameters")
+    multi = _mapping(event.get("multiValueQueryStringParameters"), "multiValueQueryStringParameters")
+    single = _mapping(event.get("queryStringParameters"), "queryStringParameters")
+    query: dict[str, list[str]] = {}
+    malformed: set[str] = set()
     if multi:
-        query = {k: list(v) for k, v in multi.items()}
+        for name, values in multi.items():
+            if isinstance(values, list) and all(isinstance(v, str) for v in values):
+                query[str(name)] = list(values)
+            else:
+                malformed.add(str(name))
     else:
-        query = {k: [v] for k, v in (event.get("queryStringParameters") or {}).items()}
+        for name, value in single.items():
+            if isinstance(value, str):
+                query[str(name)] = [value]
+            else:
+                malformed.add(str(name))
     headers = _lower(event.get("headers"))
-    for name, values in (event.get("multiValueHeaders") or {}).items():
-        headers[name.lower()] = ",".join(values)  # several Origin values then match nothing
+    multi_headers = _mapping(event.get("multiValueHeaders"), "multiValueHeaders")
+    for name, values in multi_headers.items():
+        if isinstance(values, list) and all(isinstance(v, str) for v in values):
+            headers[str(name).lower()] = ",".join(values)  # several Origin values then match nothing
     return HttpRequest(
         method=str(event.get("httpMethod", "")).upper(),
-        path=event.get("path"),
+        path=_path(event.get("path")),
         query=query,
         headers=headers,
-        request_id=context.get("requestId"),
+        request_id=_text(context.get("requestId")),
+        malformed=frozenset(malformed),
     )
 
 
-def _lower(headers: Mapping[str, str] | None) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    """``value`` when it is an object, {} when absent (null); BadEvent for any other type."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise BadEvent(f"{name} is not an object")
+    return value
+
+
+def _path(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise BadEvent("the path is not text")
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    """Header names lower-cased; values that are not text are dropped (API Gateway sends text)."""
+    return {str(k).lower(): v for k, v in _mapping(headers, "headers").items() if isinstance(v, str)}

@@ -1,7 +1,8 @@
 """Which keys the page may ask for, and what each one means.
 
-A key is accepted only if it has one of four exact shapes (a whitelist, not a blacklist); the
-explicit checks before the shapes exist to give a clear error for the usual attacks.
+A key is accepted only if it matches one of four kinds of exact shape (dataset pattern, dataset
+version, the manifest, page code): a whitelist, not a blacklist. The explicit checks before the
+shapes exist to give a clear error for the usual attacks.
 """
 
 from __future__ import annotations
@@ -15,10 +16,26 @@ from presign_lambda.settings import MANIFEST_KEY
 
 MAX_KEY_LENGTH = 200
 
-_PATTERN = re.compile(r"^(?:processed/)?(?P<dataset>[a-z][a-z0-9_]*)\*$")
-_VERSION = re.compile(r"^processed/(?P<dataset>[a-z][a-z0-9_]*)_(?P<date>[0-9]{8})\.csv$")
-# One flat file name: dot-separated words (chart_templates.js, dashboard.min.css).
-_VIZ = re.compile(r"^viz/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.(?P<ext>js|css)$")
+# A dataset name: lower-case words joined by single underscores (orders_for_viz, carbon_pricing).
+# No trailing or doubled underscore, so "latest_deals_*" can only mean latest_deals.
+_NAME = r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*"
+# The live page spells the "newest version" pattern both ways: processed/<dataset>* and
+# processed/<dataset>_* (its deals ticker asks processed/latest_deals_*); no prefix means processed/.
+_PATTERN = re.compile(rf"^(?:processed/)?(?P<dataset>{_NAME})_?\*$")
+# processed/<dataset>_YYYYMMDD.csv (first publication of a UTC day) and
+# processed/<dataset>_YYYYMMDD_<n>.csv (a same-day republish, n = 2..999, no leading zero).
+_VERSION = re.compile(
+    rf"^processed/(?P<dataset>{_NAME})_(?P<date>[0-9]{{8}})(?:_(?P<seq>[2-9]|[1-9][0-9]{{1,2}}))?\.csv$"
+)
+# The page's code: one flat file name (dot-separated words: chart_templates.js, dashboard.min.css),
+# either directly under viz/ (today's embed) or one level down in a version folder viz/v<digits>/.
+_VIZ = re.compile(r"^viz/(?:v[0-9]+/)?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.(?P<ext>js|css)$")
+
+KEY_NOT_ALLOWED = (
+    "key not allowed: expected processed/<dataset>* (or <dataset>_*), "
+    "processed/<dataset>_YYYYMMDD[_<n>].csv, processed/manifest.json, "
+    "viz/<file>.js|.css or viz/v<digits>/<file>.js|.css"
+)
 
 _VIZ_CONTENT_TYPES = {"js": "application/javascript", "css": "text/css"}
 CSV_CONTENT_TYPE = "text/csv"
@@ -26,10 +43,10 @@ JSON_CONTENT_TYPE = "application/json"
 
 
 class KeyKind(Enum):
-    PATTERN = "pattern"  # processed/<dataset>*: the newest published version
-    VERSION = "version"  # processed/<dataset>_YYYYMMDD.csv: one version
+    PATTERN = "pattern"  # processed/<dataset>* or processed/<dataset>_*: the newest version
+    VERSION = "version"  # processed/<dataset>_YYYYMMDD[_<n>].csv: one version
     MANIFEST = "manifest"  # processed/manifest.json
-    VIZ = "viz"  # viz/<file>.js|.css: the page's own code
+    VIZ = "viz"  # viz/<file>.js|.css or viz/v<digits>/<file>.js|.css: the page's own code
 
 
 @dataclass(frozen=True)
@@ -62,14 +79,12 @@ def parse_key(key: str) -> KeyRequest:
         return KeyRequest(KeyKind.VERSION, key, CSV_CONTENT_TYPE, m["dataset"])
     if m := _VIZ.match(key):
         return KeyRequest(KeyKind.VIZ, key, _VIZ_CONTENT_TYPES[m["ext"]])
-    raise KeyRefused(
-        "key not allowed: expected processed/<dataset>*, processed/<dataset>_YYYYMMDD.csv, "
-        "processed/manifest.json or viz/<file>.js|.css"
-    )
+    raise KeyRefused(KEY_NOT_ALLOWED)
 
 
 def version_dataset(key: str) -> str | None:
-    """The dataset of a ``processed/<dataset>_YYYYMMDD.csv`` key, else None (checks manifest entries)."""
+    """The dataset of a ``processed/<dataset>_YYYYMMDD[_<n>].csv`` key, else None (checks manifest
+    entries)."""
     try:
         parsed = parse_key(key)
     except KeyRefused:

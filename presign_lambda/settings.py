@@ -7,7 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# The six datasets of the dashboard contract. Nothing else under processed/ can ever be presigned,
+# The seven datasets of the dashboard contract (kept equal to the pipeline's list by
+# tests/presign/test_pipeline_agreement.py). Nothing else under processed/ can ever be presigned,
 # whatever the manifest says.
 DATASETS: frozenset[str] = frozenset(
     {
@@ -17,6 +18,7 @@ DATASETS: frozenset[str] = frozenset(
         "suppliers_for_viz",
         "dollars_spent",
         "ccn_data",
+        "carbon_pricing",
     }
 )
 
@@ -35,6 +37,13 @@ DEFAULT_URL_EXPIRES_SECONDS = 300
 DEFAULT_MANIFEST_CACHE_SECONDS = 60.0
 # SigV4 presigned URLs cannot live longer than seven days.
 MAX_URL_EXPIRES_SECONDS = 7 * 24 * 3600
+# A successful answer may be reused by a browser or CDN for a fifth of the URL's lifetime (60 s at
+# the default 300 s), never more than a minute, nor longer than the service trusts its own copy of
+# the manifest: the reused URL then still has 4/5 of its life left for the download, and a new
+# publication reaches the page at most one more cache period later (none when the cache is 0 s,
+# as in the local preview).
+ANSWER_CACHE_FRACTION = 5
+MAX_ANSWER_CACHE_SECONDS = 60
 
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -52,6 +61,13 @@ class Settings:
     allowed_origins: frozenset[str] = frozenset(DEFAULT_ALLOWED_ORIGINS)
     url_expires_seconds: int = DEFAULT_URL_EXPIRES_SECONDS
     manifest_cache_seconds: float = DEFAULT_MANIFEST_CACHE_SECONDS
+
+    @property
+    def answer_max_age_seconds(self) -> int:
+        """``max-age`` of a successful answer: expiry / 5, at most 60 s and at most the manifest
+        cache period (0: not cacheable)."""
+        return min(self.url_expires_seconds // ANSWER_CACHE_FRACTION, MAX_ANSWER_CACHE_SECONDS,
+                   int(self.manifest_cache_seconds))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

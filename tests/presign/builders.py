@@ -91,9 +91,14 @@ class Publisher:
     def put(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
 
-    def publish(self, dataset: str, yyyymmdd: str, csv: bytes, manifest: bool = True) -> str:
-        """Write one version and (unless told not to, to batch) the manifest naming it newest."""
-        key = f"processed/{dataset}_{yyyymmdd}.csv"
+    def publish(
+        self, dataset: str, yyyymmdd: str, csv: bytes, manifest: bool = True, republish: int | None = None
+    ) -> str:
+        """Write one version and (unless told not to, to batch) the manifest naming it newest.
+
+        ``republish=n`` writes the same day's n-th publication, ``<dataset>_YYYYMMDD_<n>.csv`` (D3)."""
+        suffix = f"_{republish}" if republish is not None else ""
+        key = f"processed/{dataset}_{yyyymmdd}{suffix}.csv"
         self.put(key, csv)
         self.entries[dataset] = {
             "key": key, "rows": csv.count(b"\n") - 1, "sha256": "0" * 64,

@@ -28,9 +28,17 @@ CSV = {
     "suppliers_for_viz": b"year,name,is_dac,tons_sold\n2026,Climeworks,1,7\n",
     "dollars_spent": b"metric,value\ndollars_spent,123456\n",
     "ccn_data": b"year,companies_founded\n2026,4\n",
+    "carbon_pricing": b"year,countries_count,global_emissions_pct\n2025,80,28.0\n",
 }
+# carbon_pricing was republished the same day: the manifest names the second publication (D3).
+CARBON_FIRST = b"year,countries_count,global_emissions_pct\n2025,79,27.5\n"
+NEWEST_KEYS = {dataset: f"processed/{dataset}_20261127.csv" for dataset in CSV}
+NEWEST_KEYS["carbon_pricing"] = "processed/carbon_pricing_20261127_2.csv"
 CHART_JS = b"window.chartTemplates = {};\n"
 DASHBOARD_CSS = b".chart { width: 100%; }\n"
+# The new page code ships under viz/v2/ (D1); the old embed's viz/chart_templates.js stays.
+CHART_JS_V2 = b"window.cdrPage = {version: 2};\n"
+CHART_CSS_V2 = b".cdr-chart { height: 320px; }\n"
 RAW_CCN = b"company_name,year_founded,pathway\nSecret Co,2020,DAC\n"
 
 # Variables the service reads; each test starts with them unset unless it sets them.
@@ -47,16 +55,21 @@ def s3_server() -> Iterator[S3Server]:
 
 @pytest.fixture(scope="session")
 def standard_bucket(s3_server: S3Server) -> Publisher:
-    """All six datasets published on 2026-11-27 (orders also on the 26th), the page's viz files,
-    and raw/ and staging/ objects that must never be presigned. Tests only read it."""
+    """All seven datasets published on 2026-11-27 (orders also on the 26th, carbon_pricing twice
+    that day), the page's old and new (viz/v2/) code, and raw/ and staging/ objects that must
+    never be presigned. Tests only read it."""
     s3_server.create_bucket(BUCKET)
     publisher = Publisher(s3_server.client(), BUCKET)
     publisher.publish("orders_for_viz", "20261126", ORDERS_OLD, manifest=False)
+    publisher.publish("carbon_pricing", "20261127", CARBON_FIRST, manifest=False)
     for dataset, data in CSV.items():
-        publisher.publish(dataset, "20261127", data, manifest=False)
+        republish = 2 if dataset == "carbon_pricing" else None
+        publisher.publish(dataset, "20261127", data, manifest=False, republish=republish)
     publisher.write_manifest()
     publisher.put("viz/chart_templates.js", CHART_JS)
     publisher.put("viz/dashboard.css", DASHBOARD_CSS)
+    publisher.put("viz/v2/chart_templates.js", CHART_JS_V2)
+    publisher.put("viz/v2/chart_templates.css", CHART_CSS_V2)
     publisher.put("raw/ccn_companies.csv", RAW_CCN)
     publisher.put("staging/orders_for_viz.csv", CSV["orders_for_viz"])
     return publisher
@@ -100,9 +113,9 @@ def clock() -> Clock:
 def make_service(clock: Clock):
     """Build a service from the current environment with the test clock and a captured log."""
 
-    def make(max_attempts: int = 3) -> tuple[PresignService, io.StringIO]:
+    def make(attempts: int = 2) -> tuple[PresignService, io.StringIO]:
         log = io.StringIO()
-        service = PresignService(Settings.from_env(), build_s3_client(max_attempts),
+        service = PresignService(Settings.from_env(), build_s3_client(attempts),
                                  clock=clock, log_stream=log)
         return service, log
 

@@ -13,8 +13,9 @@ import pytest
 from presign_lambda.handler import handler
 from tests.presign.builders import EVENT_BUILDERS, Publisher, body
 
-NOT_ALLOWED = ("key not allowed: expected processed/<dataset>*, processed/<dataset>_YYYYMMDD.csv, "
-               "processed/manifest.json or viz/<file>.js|.css")
+NOT_ALLOWED = ("key not allowed: expected processed/<dataset>* (or <dataset>_*), "
+               "processed/<dataset>_YYYYMMDD[_<n>].csv, processed/manifest.json, "
+               "viz/<file>.js|.css or viz/v<digits>/<file>.js|.css")
 ENCODED = "key must not be URL-encoded twice"
 DOTS = "key must not contain '..'"
 ABSOLUTE = "key must be a relative key, not a URL or absolute path"
@@ -53,6 +54,48 @@ CASES = [
     Case("fullwidth-letter", "key=processed/%EF%BD%8Frders_for_viz*", 400, NOT_ALLOWED),
     Case("space-suffix", "key=processed/orders_for_viz*+", 400, NOT_ALLOWED),
     Case("comma-list", "key=processed/orders_for_viz*,raw/ccn_companies.csv", 400, NOT_ALLOWED),
+    # The "_*" pattern spelling and same-day version suffix (D3) loosen nothing else
+    Case("double-underscore-star", "key=processed/latest_deals__*", 400, NOT_ALLOWED),
+    Case("double-underscore-star-no-prefix", "key=latest_deals__*", 400, NOT_ALLOWED),
+    Case("underscore-star", "key=_*", 400, NOT_ALLOWED),
+    Case("processed-underscore-star", "key=processed/_*", 400, NOT_ALLOWED),
+    Case("star-underscore", "key=processed/latest_deals*_", 400, NOT_ALLOWED),
+    Case("two-stars", "key=processed/latest_deals_**", 400, NOT_ALLOWED),
+    Case("underscore-star-junk", "key=processed/latest_deals_*.csv", 400, NOT_ALLOWED),
+    Case("leading-underscore-dataset", "key=processed/_latest_deals*", 400, NOT_ALLOWED),
+    Case("version-seq-0", "key=processed/orders_for_viz_20260105_0.csv", 400, NOT_ALLOWED),
+    Case("version-seq-1", "key=processed/orders_for_viz_20260105_1.csv", 400, NOT_ALLOWED),
+    Case("version-seq-leading-zero", "key=processed/orders_for_viz_20260105_02.csv", 400, NOT_ALLOWED),
+    Case("version-seq-1000", "key=processed/orders_for_viz_20260105_1000.csv", 400, NOT_ALLOWED),
+    Case("version-seq-negative", "key=processed/orders_for_viz_20260105_-2.csv", 400, NOT_ALLOWED),
+    Case("version-seq-letters", "key=processed/orders_for_viz_20260105_b.csv", 400, NOT_ALLOWED),
+    Case("version-seq-empty", "key=processed/orders_for_viz_20260105_.csv", 400, NOT_ALLOWED),
+    Case("version-two-seqs", "key=processed/orders_for_viz_20260105_2_3.csv", 400, NOT_ALLOWED),
+    Case("version-seq-trailing-junk", "key=processed/orders_for_viz_20260105_2.csv.bak", 400, NOT_ALLOWED),
+    Case("version-seq-star", "key=processed/orders_for_viz_20260105_*", 400, NOT_ALLOWED),
+    Case("version-seq-no-prefix", "key=orders_for_viz_20260105_2.csv", 400, NOT_ALLOWED),
+    Case("version-seq-dotdot", "key=processed/orders_for_viz_20260105_2..csv", 400, DOTS),
+    Case("version-seq-traversal", "key=processed/orders_for_viz_20260105_2.csv/../../raw/a.csv", 400, DOTS),
+    Case("version-short-date", "key=processed/orders_for_viz_2026015_2.csv", 400, NOT_ALLOWED),
+    # Manifest archive copies (D4) are never presigned
+    Case("manifest-archive", "key=processed/manifests/20261127T235900Z.json", 400, NOT_ALLOWED),
+    Case("manifest-archive-pattern", "key=processed/manifests/*", 400, NOT_ALLOWED),
+    Case("manifest-archive-as-dataset", "key=processed/manifests*", 404, "unknown dataset"),
+    Case("manifest-pattern", "key=processed/manifest*", 404, "unknown dataset"),
+    # viz/ accepts one version folder viz/v<digits>/ and nothing deeper (D1)
+    Case("viz-v2-dotdot", "key=viz/v2/../x.js", 400, DOTS),
+    Case("viz-v2-nested", "key=viz/v2/a/b.js", 400, NOT_ALLOWED),
+    Case("viz-other-folder", "key=viz/x/y.js", 400, NOT_ALLOWED),
+    Case("viz-v-without-digits", "key=viz/v/y.js", 400, NOT_ALLOWED),
+    Case("viz-v2-html", "key=viz/v2/index.html", 400, NOT_ALLOWED),
+    Case("viz-v2-folder-only", "key=viz/v2/", 400, NOT_ALLOWED),
+    Case("viz-v2-dot-js", "key=viz/v2/.js", 400, NOT_ALLOWED),
+    Case("viz-uppercase-v", "key=viz/V2/chart_templates.js", 400, NOT_ALLOWED),
+    Case("viz-v2x", "key=viz/v2x/chart_templates.js", 400, NOT_ALLOWED),
+    Case("viz-v2-double-slash", "key=viz/v2//chart_templates.js", 400, "key must not contain '//'"),
+    Case("viz-v2-encoded-slash-traversal", "key=viz/v2%2F..%2Fx.js", 400, DOTS),
+    Case("viz-v2-trailing-junk", "key=viz/v2/chart_templates.js.map", 400, NOT_ALLOWED),
+    Case("viz-v2-raw", "key=viz/v2/raw/ccn_companies.js", 400, NOT_ALLOWED),
     # Traversal, plain and encoded
     Case("dotdot", "key=processed/../raw/ccn_companies.csv", 400, DOTS),
     Case("viz-dotdot", "key=viz/../raw/ccn_companies.js", 400, DOTS),
@@ -87,7 +130,12 @@ CASES = [
     Case("unknown-dataset", "key=processed/unknown_dataset*", 404, "unknown dataset"),
     Case("unknown-dataset-no-prefix", "key=secret_table*", 404, "unknown dataset"),
     Case("unknown-dataset-version", "key=processed/raw_orders_20261127.csv", 404, "unknown dataset"),
-    Case("missing-version", "key=processed/orders_for_viz_20250101.csv", 404, "no such version"),
+    Case("missing-version", "key=processed/orders_for_viz_20250101.csv", 404, "version not published"),
+    # #13.11: versions still in the bucket but not the manifest's current one are not handed out
+    Case("older-version", "key=processed/orders_for_viz_20261126.csv", 404, "version not published"),
+    Case("superseded-same-day", "key=processed/carbon_pricing_20261127.csv", 404, "version not published"),
+    Case("unpublished-republish", "key=processed/orders_for_viz_20261127_2.csv", 404,
+         "version not published"),
     Case("impossible-date", "key=processed/orders_for_viz_20261301.csv", 400,
          "the date in the key is not a real YYYYMMDD date"),
     # Methods and routes

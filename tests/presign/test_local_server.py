@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.presign.builders import BUCKET, Publisher
-from tests.presign.conftest import CHART_JS, CSV
+from tests.presign.conftest import CHART_JS, CHART_JS_V2, CSV
 from devtools.s3_server import S3Server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,6 +82,41 @@ def test_old_page_requests_work_over_http(local_server: tuple[str, Path]) -> Non
     assert [(r["key"], r["status"]) for r in records] == [
         ("processed/orders_for_viz*", 200), ("viz/chart_templates.js", 200)]
     assert "X-Amz-Signature" not in stderr_path.read_text()
+
+
+def test_batch_route_over_http(local_server: tuple[str, Path]) -> None:
+    base, stderr_path = local_server
+    logged_before = len(stderr_path.read_text().splitlines())
+    headers = {"Origin": LOCAL_PAGE}
+    keys = "processed/latest_deals_*,viz/v2/chart_templates.js,raw/ccn_companies.csv"
+    # requests encodes "/" and "," in the value, as the page's encodeURIComponent does.
+    answer = requests.get(f"{base}/presigned-urls", params={"keys": keys}, headers=headers, timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == LOCAL_PAGE
+    assert answer.headers["Cache-Control"] == "no-store"  # it holds an error
+    urls, errors = answer.json()["urls"], answer.json()["errors"]
+    assert list(urls) == ["processed/latest_deals_*", "viz/v2/chart_templates.js"]
+    assert list(errors) == ["raw/ccn_companies.csv"] and errors["raw/ccn_companies.csv"]["status"] == 400
+    deals = requests.get(urls["processed/latest_deals_*"], timeout=10)
+    assert (deals.content, deals.headers["Content-Type"]) == (CSV["latest_deals"], "text/csv")
+    code = requests.get(urls["viz/v2/chart_templates.js"], timeout=10)
+    assert (code.content, code.headers["Content-Type"]) == (CHART_JS_V2, "application/javascript")
+
+    whole = requests.get(f"{base}/presigned-urls?keys=processed/ccn_data*,viz/chart_templates.js",
+                         headers=headers, timeout=10)
+    assert (whole.status_code, whole.headers["Cache-Control"]) == (200, "public, max-age=60")
+    preflight = requests.options(f"{base}/presigned-urls?keys=ccn_data*", timeout=10,
+                                 headers={"Origin": LOCAL_PAGE, "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 204
+    assert requests.get(f"{base}/presigned-urls", timeout=10).json() == {"error": "missing keys parameter"}
+
+    records = [json.loads(line) for line in stderr_path.read_text().splitlines()[logged_before:]]
+    assert [(r["keys"], r["status"], r["outcome"]) for r in records] == [
+        (keys.split(","), 200, "presigned_some"),
+        (["processed/ccn_data*", "viz/chart_templates.js"], 200, "presigned"),
+        (["ccn_data*"], 204, "preflight"),
+        ([], 400, "keys_missing"),
+    ]
 
 
 def test_preflight_errors_and_methods_over_http(local_server: tuple[str, Path]) -> None:

@@ -8,6 +8,7 @@ import io
 import json
 from urllib.parse import urlsplit
 
+import boto3
 import pytest
 import requests
 
@@ -87,15 +88,14 @@ def test_warm_requests_send_nothing(published: Publisher, make_service) -> None:
     sent = count_sends(service.client)
     assert ask(service, "processed/orders_for_viz*")[0] == 200
     assert sent == ["GET"]  # the manifest, once
-    for key in ["processed/orders_for_viz*", "latest_deals*", "processed/manifest.json",
-                "viz/chart_templates.js", "viz/dashboard.css", "processed/nope*", "raw/x.csv"]:
+    for key in ["processed/orders_for_viz*", "latest_deals_*", "processed/manifest.json",
+                "viz/chart_templates.js", "viz/v2/chart_templates.css", "processed/nope*", "raw/x.csv",
+                "processed/orders_for_viz_20261127.csv", "processed/orders_for_viz_20261126.csv"]:
         ask(service, key)
+    # A version is checked against the manifest, not with a HEAD: still the one GET.
     assert sent == ["GET"]
-    # Only the one-version form pays for a HEAD, by design.
-    assert ask(service, "processed/orders_for_viz_20261126.csv")[0] == 200
-    assert sent == ["GET", "HEAD"]
     manifests = [json.loads(line)["manifest"] for line in log.getvalue().splitlines()]
-    assert manifests == ["ok", "ok", "ok", "ok", None, None, None, None, "ok"]
+    assert manifests == ["ok", "ok", "ok", "ok", None, None, None, None, "ok", "ok"]
 
 
 def test_cached_answers_survive_the_s3_server_going_away() -> None:
@@ -119,7 +119,7 @@ def test_cached_answers_survive_the_s3_server_going_away() -> None:
         assert object_key(body(warm)["url"], OWN_BUCKET_1) == "processed/orders_for_viz_20261127.csv"
 
 
-def test_s3_failures_keep_the_last_manifest_and_500_says_nothing(clock: Clock) -> None:
+def test_s3_failures_keep_the_last_manifest_and_back_off(clock: Clock) -> None:
     s3_alive = contextlib.ExitStack()
     own = s3_alive.enter_context(running_s3_server())
     with s3_alive, service_env(own, OWN_BUCKET_2):
@@ -127,7 +127,7 @@ def test_s3_failures_keep_the_last_manifest_and_500_says_nothing(clock: Clock) -
         Publisher(own.client(), OWN_BUCKET_2).publish("latest_deals", "20261127", CSV["latest_deals"])
         log = io.StringIO()
         # One attempt per call: botocore's retry back-off would only slow the test down.
-        service = PresignService(Settings.from_env(), build_s3_client(max_attempts=1),
+        service = PresignService(Settings.from_env(), build_s3_client(attempts=1),
                                  clock=clock, log_stream=log)
         assert ask(service, "latest_deals*")[0] == 200
         s3_alive.close()
@@ -136,28 +136,49 @@ def test_s3_failures_keep_the_last_manifest_and_500_says_nothing(clock: Clock) -
         status, answer = ask(service, "latest_deals*")
         assert status == 200
         assert object_key(answer["url"], OWN_BUCKET_2) == "processed/latest_deals_20261127.csv"
-        assert ask(service, "processed/latest_deals_20261127.csv") == (500, {"error": "internal error"})
+        # The version the kept copy lists is still served: it needs no S3 call either.
+        assert ask(service, "processed/latest_deals_20261127.csv")[0] == 200
+        clock.now += 59.9  # the failed read is not retried before the cache period is over
+        assert ask(service, "latest_deals_*")[0] == 200
+        assert service.manifest.fetches == 2
 
     records = [json.loads(line) for line in log.getvalue().splitlines()]
-    assert [(r["status"], r["outcome"], r["manifest"]) for r in records] == [
-        (200, "presigned", "ok"),
-        (200, "presigned", "stale"),
-        (500, "error:EndpointConnectionError", None),
+    assert [(r["status"], r["outcome"], r["manifest"], r.get("manifest_problem")) for r in records] == [
+        (200, "presigned", "ok", None),
+        (200, "presigned", "stale", "S3 could not be read (EndpointConnectionError)"),
+        (200, "presigned", "stale", "S3 could not be read (EndpointConnectionError)"),
+        (200, "presigned", "stale", "S3 could not be read (EndpointConnectionError)"),
     ]
     assert own.endpoint_url not in log.getvalue()
 
 
-def test_without_a_manifest_only_the_allowlist_and_real_files_answer(publisher: Publisher) -> None:
+def test_an_unexpected_failure_is_a_500_that_says_nothing(
+    published: Publisher, make_service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A function whose role gave it no credentials cannot sign: botocore raises, the client
+    # learns nothing more than "internal error", the log names only the exception's class.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a new container: no credentials cached
+    no_credentials = {name: None for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                               "AWS_SESSION_TOKEN", "AWS_PROFILE")}
+    with patched_env({**no_credentials, "AWS_EC2_METADATA_DISABLED": "true",
+                      "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent"}):
+        service, log = make_service()
+        response = service.handle(v2_event("key=viz/chart_templates.js"))
+    assert (response["statusCode"], body(response)) == (500, {"error": "internal error"})
+    assert response["headers"]["Cache-Control"] == "no-store"
+    record = json.loads(log.getvalue())
+    assert (record["status"], record["outcome"]) == (500, "error:NoCredentialsError")
+
+
+def test_without_a_manifest_nothing_under_processed_answers(publisher: Publisher) -> None:
     publisher.put("processed/orders_for_viz_20261127.csv", V27)
     publisher.put("viz/chart_templates.js", b"//")
     assert ask_handler("processed/orders_for_viz*") == (
         404, {"error": "no published version of orders_for_viz"})
     assert ask_handler("processed/manifest.json") == (404, {"error": "no manifest published"})
     assert ask_handler("processed/unknown*") == (404, {"error": "unknown dataset"})
-    status, answer = ask_handler("processed/orders_for_viz_20261127.csv")
-    assert status == 200
-    assert requests.get(answer["url"], timeout=10).content == V27
-    assert ask_handler("processed/orders_for_viz_20261126.csv") == (404, {"error": "no such version"})
+    # The object exists, but no manifest lists it: not published (#13.11).
+    assert ask_handler("processed/orders_for_viz_20261127.csv") == (404, {"error": "version not published"})
     assert ask_handler("viz/chart_templates.js")[0] == 200
 
 
@@ -166,9 +187,11 @@ def test_an_unreadable_manifest_is_treated_as_missing(publisher: Publisher, make
     publisher.put("processed/manifest.json", b"<html>not json</html>")
     service, log = make_service()
     assert ask(service, "orders_for_viz*") == (404, {"error": "no published version of orders_for_viz"})
-    assert ask(service, "processed/orders_for_viz_20261127.csv")[0] == 200
-    assert [json.loads(line)["manifest"] for line in log.getvalue().splitlines()] == \
-        ["unreadable", "unreadable"]
+    assert ask(service, "processed/orders_for_viz_20261127.csv") == (404, {"error": "version not published"})
+    assert ask(service, "processed/manifest.json") == (404, {"error": "no valid manifest published"})
+    records = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert [(r["manifest"], r["manifest_problem"]) for r in records] == \
+        [("unreadable", "processed/manifest.json is not JSON (line 1, column 1: Expecting value)")] * 3
 
 
 def test_a_manifest_cannot_widen_what_is_presigned(publisher: Publisher) -> None:

@@ -10,7 +10,7 @@ import requests
 
 from presign_lambda.handler import handler
 from tests.presign.builders import BUCKET, EVENT_BUILDERS, Publisher, body, v1_event, v2_event
-from tests.presign.conftest import CHART_JS, CSV, DASHBOARD_CSS, ORDERS_OLD
+from tests.presign.conftest import CHART_CSS_V2, CHART_JS, CHART_JS_V2, CSV, DASHBOARD_CSS, NEWEST_KEYS
 from devtools.s3_server import patched_env
 
 
@@ -35,10 +35,13 @@ def download(url: str) -> requests.Response:
         pytest.param("key=processed%2Forders_for_viz%2A", CSV["orders_for_viz"], "text/csv",
                      id="pattern-as-browsers-encode"),
         pytest.param("key=orders_for_viz*", CSV["orders_for_viz"], "text/csv", id="pattern-no-prefix"),
-        pytest.param("key=processed/orders_for_viz_20261126.csv", ORDERS_OLD, "text/csv",
-                     id="older-version"),
         pytest.param("key=processed/orders_for_viz_20261127.csv", CSV["orders_for_viz"], "text/csv",
                      id="newest-version"),
+        pytest.param("key=processed/carbon_pricing_20261127_2.csv", CSV["carbon_pricing"], "text/csv",
+                     id="newest-version-republished-same-day"),
+        pytest.param("key=viz/v2/chart_templates.js", CHART_JS_V2, "application/javascript",
+                     id="viz-v2-js"),
+        pytest.param("key=viz/v2/chart_templates.css", CHART_CSS_V2, "text/css", id="viz-v2-css"),
         pytest.param("key=viz/chart_templates.js", CHART_JS, "application/javascript", id="viz-js"),
         pytest.param("key=viz/dashboard.css", DASHBOARD_CSS, "text/css", id="viz-css"),
         pytest.param("key=processed/latest_deals*&_=1732751940000", CSV["latest_deals"], "text/csv",
@@ -56,7 +59,7 @@ def test_url_downloads_the_right_bytes_with_the_right_type(
 @pytest.mark.parametrize("dataset", sorted(CSV))
 def test_every_contract_dataset_resolves_to_its_newest_file(published: Publisher, dataset: str) -> None:
     url = presign(f"key=processed/{dataset}*")
-    assert urlsplit(url).path == f"/{BUCKET}/processed/{dataset}_20261127.csv"
+    assert urlsplit(url).path == f"/{BUCKET}/{NEWEST_KEYS[dataset]}"
     assert download(url).content == CSV[dataset]
 
 
@@ -90,7 +93,7 @@ def test_answer_is_a_json_api_gateway_response(published: Publisher, fmt: str) -
     assert set(response) == {"statusCode", "headers", "body", "isBase64Encoded"}
     assert response["statusCode"] == 200
     assert response["isBase64Encoded"] is False
-    assert response["headers"] == {"Vary": "Origin", "Cache-Control": "no-store",
+    assert response["headers"] == {"Vary": "Origin", "Cache-Control": "public, max-age=60",
                                    "X-Content-Type-Options": "nosniff",
                                    "Content-Type": "application/json"}
 

@@ -15,6 +15,14 @@ from presign_lambda.settings import DEFAULT_ALLOWED_ORIGINS, ConfigError, Settin
     [
         ("processed/orders_for_viz*", KeyRequest(KeyKind.PATTERN, "", "text/csv", "orders_for_viz")),
         ("ccn_data*", KeyRequest(KeyKind.PATTERN, "", "text/csv", "ccn_data")),
+        ("processed/latest_deals_*", KeyRequest(KeyKind.PATTERN, "", "text/csv", "latest_deals")),
+        ("carbon_pricing_*", KeyRequest(KeyKind.PATTERN, "", "text/csv", "carbon_pricing")),
+        ("processed/carbon_pricing_20261127_2.csv",
+         KeyRequest(KeyKind.VERSION, "processed/carbon_pricing_20261127_2.csv", "text/csv", "carbon_pricing")),
+        ("processed/ccn_data_20261127_999.csv",
+         KeyRequest(KeyKind.VERSION, "processed/ccn_data_20261127_999.csv", "text/csv", "ccn_data")),
+        ("viz/v2/cdr_page.js", KeyRequest(KeyKind.VIZ, "viz/v2/cdr_page.js", "application/javascript")),
+        ("viz/v12/chart_templates.css", KeyRequest(KeyKind.VIZ, "viz/v12/chart_templates.css", "text/css")),
         ("processed/latest_deals_20260105.csv",
          KeyRequest(KeyKind.VERSION, "processed/latest_deals_20260105.csv", "text/csv", "latest_deals")),
         ("processed/manifest.json",
@@ -44,6 +52,7 @@ def test_accepted_key_shapes(key: str, expected: KeyRequest) -> None:
         ("/viz/a.js", "key must be a relative key, not a URL or absolute path"),
         ("viz//a.js", "key must not contain '//'"),
         ("processed/orders_for_viz_20260230.csv", "the date in the key is not a real YYYYMMDD date"),
+        ("processed/orders_for_viz_20260230_2.csv", "the date in the key is not a real YYYYMMDD date"),
     ],
 )
 def test_refused_keys_say_why(key: str, message: str) -> None:
