@@ -10,6 +10,22 @@ import pytest
 from devtools.s3_server import FAKE_AWS_ENV, S3Server, running_s3_server
 
 
+# Slow tests: a whole Dagster job, a browser, a database or a subprocess code location.
+# `pytest -m "not e2e"` is the fast loop (about half a minute); CI runs everything.
+E2E_MODULES = frozenset({
+    "tests/assets/test_weekly_refresh.py",
+    "tests/assets/test_quality_gates.py",
+    "tests/deployment/test_dagster_instance.py",
+})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.relative_to(config.rootpath).as_posix()
+        if path in E2E_MODULES or item.get_closest_marker("browser") or item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     """moto's S3 server over HTTP on a free localhost port, for the whole session."""

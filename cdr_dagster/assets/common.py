@@ -3,7 +3,8 @@ table reports so it can be read in the UI."""
 
 
 import hashlib
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -101,6 +102,27 @@ def dropped_file_source(
         )
 
     return observe
+
+
+def read_dropped_file(
+    context: dg.AssetExecutionContext,
+    file: DroppedFile,
+    read: Callable[[bytes], pd.DataFrame],
+    validate: Callable[[pd.DataFrame, int], pd.DataFrame],
+) -> tuple[pd.DataFrame, str]:
+    """Read and validate a hand-dropped file: the validated frame and its source (``dropped`` or
+    ``sample``). A rejected file fails the step once, naming every problem, and is not retried."""
+    data, source = file.read()
+    try:
+        raw = read(data)
+        frame = validate(raw, datetime.now(UTC).year)
+    except FileRejected as error:
+        raise rejected_file(file, error) from None
+    if raw.attrs.get("warning"):
+        context.log.warning(raw.attrs["warning"])
+    if source == "sample":
+        context.log.warning(f"{context.asset_key.to_user_string()}: no file dropped in; using the bundled SAMPLE")
+    return frame, source
 
 
 def rejected_file(file: DroppedFile, error: FileRejected) -> dg.Failure:

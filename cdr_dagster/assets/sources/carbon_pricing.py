@@ -1,7 +1,5 @@
 """The World Bank's yearly carbon-pricing figures, dropped in by hand (group ``carbon_pricing``)."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 import pandas as pd
 
@@ -13,13 +11,12 @@ from cdr_dagster.assets.common import (
     check_result,
     dropped_file_source,
     gate,
-    rejected_file,
+    read_dropped_file,
     table_metadata,
 )
 from cdr_dagster.domain import quality
 from cdr_dagster.domain.layout import STAGING_PREFIX
 from cdr_dagster.domain.transforms.carbon_pricing import read_carbon_pricing_csv, validate_carbon_pricing
-from cdr_dagster.domain.transforms.dropped_file import FileRejected
 from cdr_dagster.domain.transforms.summary import carbon_pricing_headline
 from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import CarbonPricingFile
@@ -57,16 +54,7 @@ def carbon_pricing(
     "Governments are pricing carbon" chart and its "countries" and "emissions covered" stats.
     A person drops the yearly figures in ``raw/world_bank_carbon_pricing.csv``; a bad row
     rejects the whole file, naming every offending line."""
-    data, source = carbon_pricing_input.read()
-    try:
-        raw = read_carbon_pricing_csv(data)
-        frame = validate_carbon_pricing(raw, current_year=datetime.now(UTC).year)
-    except FileRejected as error:
-        raise rejected_file(carbon_pricing_input, error) from None
-    if raw.attrs.get("warning"):
-        context.log.warning(raw.attrs["warning"])
-    if source == "sample":
-        context.log.warning("carbon_pricing: no file dropped in; using the bundled SAMPLE")
+    frame, source = read_dropped_file(context, carbon_pricing_input, read_carbon_pricing_csv, validate_carbon_pricing)
     return dg.MaterializeResult(
         value=frame,
         metadata={

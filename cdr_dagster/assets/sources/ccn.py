@@ -1,7 +1,5 @@
 """The Circular Carbon Network's list of CDR companies, dropped in by hand (group ``ccn``)."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 import pandas as pd
 
@@ -11,12 +9,11 @@ from cdr_dagster.assets.common import (
     WEEKLY_FRESHNESS,
     YEARLY_FILE_WINDOW,
     dropped_file_source,
-    rejected_file,
+    read_dropped_file,
     table_metadata,
 )
 from cdr_dagster.domain.layout import RAW_PREFIX
 from cdr_dagster.domain.transforms.ccn import ccn_pathway_counts, read_ccn_csv, validate_ccn_companies
-from cdr_dagster.domain.transforms.dropped_file import FileRejected
 from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import CcnCompaniesFile
 
@@ -49,16 +46,7 @@ def ccn_companies(
     their founding year and removal pathway. CCN has no API: a person maintains
     ``raw/ccn_companies.csv``; this asset validates it hard (a bad row rejects the whole file,
     naming every offending line) and keeps a dated copy of what was accepted."""
-    data, source = ccn_input.read()
-    try:
-        raw = read_ccn_csv(data)
-        companies = validate_ccn_companies(raw, current_year=datetime.now(UTC).year)
-    except FileRejected as error:
-        raise rejected_file(ccn_input, error) from None
-    if raw.attrs.get("warning"):
-        context.log.warning(raw.attrs["warning"])
-    if source == "sample":
-        context.log.warning("ccn_companies: no file dropped in; using the bundled SAMPLE")
+    companies, source = read_dropped_file(context, ccn_input, read_ccn_csv, validate_ccn_companies)
     return dg.MaterializeResult(
         value=companies,
         metadata={

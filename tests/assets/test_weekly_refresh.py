@@ -23,8 +23,8 @@ from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sam
 from devtools.fake_cdr_fyi import FakeCdrFyi
 from devtools.static_site import serving
 
-ROOT = Path(__file__).resolve().parents[1]
-PAGES = Path(__file__).parent / "fixtures" / "cdr_fyi_pages"
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "cdr_fyi_pages"
 TOKEN = "tok-live-9d2f7c1e"
 BUCKET = "cdr-dashboard-test"
 RAW_TABLES = ("marketplaces", "orders", "purchasers", "suppliers")

@@ -14,7 +14,7 @@ from cdr_dagster.resources.csv_io_manager import CsvIOManager
 from cdr_dagster.resources.storage import LocalStorage
 from devtools.static_site import serving
 
-PAGES = Path(__file__).parent / "fixtures" / "cdr_fyi_pages"
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "cdr_fyi_pages"
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ from devtools.static_site import StaticSite, serving
 
 TOKEN = "tok-gates-5a1c"
 BUCKET = "cdr-dashboard-gates"
-PAGES = Path(__file__).parent / "fixtures" / "cdr_fyi_pages"
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "cdr_fyi_pages"
 CURRENT_PAGE = (PAGES / "current.html").read_bytes()  # $1,234,567,890
 
 

@@ -16,7 +16,7 @@ from cdr_dagster.domain.transforms.dollars_spent import (
 
 from .builders import records
 
-PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "cdr_fyi_pages"
+PAGES = Path(__file__).resolve().parents[2] / "fixtures" / "cdr_fyi_pages"
 URL = "http://127.0.0.1:8765/"
 
 

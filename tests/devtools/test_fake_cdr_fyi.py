@@ -16,7 +16,7 @@ from devtools.fake_cdr_fyi import FakeCdrFyi, Fault
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 class FakeClock:
