@@ -15,6 +15,7 @@ pinned by constraints.txt, redone only when either file changes. Standard librar
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -74,6 +75,10 @@ def static_checks() -> None:
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
     run(BIN / "dg", "check", "defs", env=dagster_env())
+    listed = subprocess.run([str(BIN / "dg"), "list", "defs", "--json"], cwd=ROOT, env=dagster_env(),
+                            capture_output=True, text=True, check=True).stdout
+    assets = json.loads(listed).get("assets", [])
+    print(f"+ dg list defs: {len(assets)} assets listed", flush=True)
 
 
 LOCAL_INSTANCE = """\
