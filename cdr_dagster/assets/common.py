@@ -10,8 +10,10 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from cdr_dagster.domain.layout import STAGING_PREFIX
 from cdr_dagster.domain.quality import Outcome
 from cdr_dagster.domain.transforms.dropped_file import FileRejected
+from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import DroppedFile
 
 OWNERS = ["team:data-platform"]
@@ -26,6 +28,16 @@ WEEKLY_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=WEEKLY_WINDOW)
 # and may land a few weeks late.
 YEARLY_FILE_WINDOW = timedelta(days=365)
 YEARLY_LATE_FILE_WINDOW = timedelta(days=365 + 31)
+
+
+# Every dataset the page reads: written to staging/ first, published only once checked.
+DATASET_OPTIONS: dict[str, Any] = dict(
+    group_name="dashboard",
+    kinds=TABLE_KINDS,
+    owners=OWNERS,
+    metadata={PREFIX_METADATA_KEY: STAGING_PREFIX},
+    freshness_policy=WEEKLY_FRESHNESS,
+)
 
 
 def table_metadata(frame: pd.DataFrame, newest_first_by: str | None = None) -> dict[str, Any]:

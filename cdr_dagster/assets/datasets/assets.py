@@ -5,14 +5,11 @@ week's headline figures. They are first written to ``staging/``; the publication
 to ``processed/`` once every check has passed.
 """
 
-from typing import Any
-
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import OWNERS, TABLE_KINDS, WEEKLY_FRESHNESS, table_metadata
+from cdr_dagster.assets.common import DATASET_OPTIONS, table_metadata
 from cdr_dagster.domain import transforms
-from cdr_dagster.domain.layout import STAGING_PREFIX
 from cdr_dagster.domain.transforms.dollars_spent import DollarsSpentError
 from cdr_dagster.domain.transforms.summary import (
     ccn_headline,
@@ -22,17 +19,7 @@ from cdr_dagster.domain.transforms.summary import (
 )
 from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi
 from cdr_dagster.resources.cdr_fyi_site import DollarsSpentSource
-from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import CcnCompaniesFile
-
-GROUP = "dashboard"
-DATASET_OPTIONS: dict[str, Any] = dict(
-    group_name=GROUP,
-    kinds=TABLE_KINDS,
-    owners=OWNERS,
-    metadata={PREFIX_METADATA_KEY: STAGING_PREFIX},
-    freshness_policy=WEEKLY_FRESHNESS,
-)
 
 
 @dg.asset(**DATASET_OPTIONS, code_version="1")

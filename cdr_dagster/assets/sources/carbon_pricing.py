@@ -4,9 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from cdr_dagster.assets.common import (
-    OWNERS,
-    TABLE_KINDS,
-    WEEKLY_FRESHNESS,
+    DATASET_OPTIONS,
     YEARLY_LATE_FILE_WINDOW,
     check_result,
     dropped_file_source,
@@ -15,10 +13,8 @@ from cdr_dagster.assets.common import (
     table_metadata,
 )
 from cdr_dagster.domain import quality
-from cdr_dagster.domain.layout import STAGING_PREFIX
 from cdr_dagster.domain.transforms.carbon_pricing import read_carbon_pricing_csv, validate_carbon_pricing
 from cdr_dagster.domain.transforms.summary import carbon_pricing_headline
-from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import CarbonPricingFile
 
 # check names (shown in the UI, used by tests and alerts)
@@ -37,15 +33,7 @@ world_bank_carbon_pricing_file = dropped_file_source(
 )
 
 
-@dg.asset(
-    deps=["world_bank_carbon_pricing_file"],
-    group_name="dashboard",
-    kinds=TABLE_KINDS,
-    owners=OWNERS,
-    code_version="1",
-    metadata={PREFIX_METADATA_KEY: STAGING_PREFIX},
-    freshness_policy=WEEKLY_FRESHNESS,
-)
+@dg.asset(deps=["world_bank_carbon_pricing_file"], **DATASET_OPTIONS, code_version="1")
 def carbon_pricing(
     context: dg.AssetExecutionContext, carbon_pricing_input: CarbonPricingFile
 ) -> dg.MaterializeResult[pd.DataFrame]:
