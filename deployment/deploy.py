@@ -14,7 +14,8 @@ In order, for the commit checked out (HEAD):
    (``--skip-dagster`` leaves them out);
 4. update the function's code, publish a version and point the alias API Gateway invokes at it
    (the previous version stays, so rolling back is moving the alias back);
-5. upload the page's ``viz/`` files with their content types;
+5. upload the page's files under ``viz/v2/`` with their content types (never the flat
+   ``viz/chart_templates.js`` that today's live embed loads: see dashboard/viz_files.py);
 6. write the marker ``deployments/<sha>.json`` (when, who, what) in the deployment's bucket.
 
 ``--dry-run`` prints the plan and stops: no AWS request, no command. Names and regions come from
@@ -51,6 +52,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from dashboard.viz_files import LEGACY_ENTRY_KEY, VIZ_PREFIX, content_type, viz_files
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = Path("deployment") / "deployments.toml"
 
@@ -59,9 +62,6 @@ LAMBDA_ENTRY_MODULE = "handler"
 # What the Lambda Python runtime provides besides the standard library.
 LAMBDA_RUNTIME_PACKAGES = frozenset({"boto3", "botocore"})
 
-VIZ_SOURCE_DIR = Path("dashboard") / "src"
-VIZ_VENDORED = (Path("dashboard") / "vendor" / "chart.umd.min.js",)
-CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css"}
 
 MARKER_PREFIX = "deployments/"
 # What a deploy ships from the working tree; it must match the commit it is recorded as.
@@ -298,19 +298,6 @@ def build_lambda_package(root: Path) -> LambdaPackage:
     return LambdaPackage(files=tuple(f"{LAMBDA_PACKAGE}/{m}.py" for m in files), data=buffer.getvalue())
 
 
-def viz_files(root: Path) -> dict[str, Path]:
-    """The page's own files by bucket key: dashboard/src/*.js|*.css and the vendored Chart.js."""
-    source = root / VIZ_SOURCE_DIR
-    files = {f"viz/{p.name}": p for p in sorted(source.iterdir()) if p.suffix in CONTENT_TYPES}
-    files.update({f"viz/{p.name}": root / p for p in VIZ_VENDORED})
-    return files
-
-
-def content_type(path: Path) -> str:
-    """The Content-Type a viz/ file is stored with."""
-    return CONTENT_TYPES[path.suffix]
-
-
 # ---------------------------------------------------------------------------------------------
 # The plan
 # ---------------------------------------------------------------------------------------------
@@ -400,7 +387,8 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
     step += 1
     lines.append(f"  {step}. lambda: update the code of {d.function}, publish a version, point alias {d.alias} at it")
     step += 1
-    lines.append(f"  {step}. viz: upload {len(plan.viz)} files to s3://{d.bucket}/viz/")
+    lines.append(f"  {step}. viz: upload {len(plan.viz)} files to s3://{d.bucket}/{VIZ_PREFIX} "
+                 f"({LEGACY_ENTRY_KEY}, today's live embed, is left as it is)")
     lines += [f"       {key}  {content_type(path)}  {path.stat().st_size} bytes" for key, path in plan.viz.items()]
     step += 1
     lines.append(f"  {step}. marker: write s3://{d.bucket}/{plan.marker_key}")
@@ -503,8 +491,11 @@ def ship_lambda(lambda_client: Any, deployment: Deployment, package: LambdaPacka
 
 
 def upload_viz(s3: Any, deployment: Deployment, viz: Mapping[str, Path], sha: str) -> None:
-    """Put each viz/ file with its content type, labelled with the commit it comes from."""
+    """Put each page file with its content type, labelled with the commit it comes from. Only
+    versioned keys: the old embed's flat keys are never written, whatever the plan says."""
     for key, path in viz.items():
+        if not key.startswith(VIZ_PREFIX):
+            raise DeployError(f"refusing to upload {key}: page code ships only under {VIZ_PREFIX}")
         s3.put_object(Bucket=deployment.bucket, Key=key, Body=path.read_bytes(),
                       ContentType=content_type(path), Metadata={"git-sha": sha})
 
@@ -558,7 +549,7 @@ def execute(plan: Plan) -> None:
         f"--name {d.alias} --function-version {release.previous_version}")
 
     upload_viz(s3, d, plan.viz, plan.sha)
-    say(f"viz: uploaded {len(plan.viz)} files to s3://{d.bucket}/viz/")
+    say(f"viz: uploaded {len(plan.viz)} files to s3://{d.bucket}/{VIZ_PREFIX}")
 
     write_marker(s3, plan, marker_document(plan, release, dt.datetime.now(dt.timezone.utc)))
     say(f"marker: wrote s3://{d.bucket}/{plan.marker_key}")

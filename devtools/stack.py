@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import IO
 
 from dashboard.page_server import PageServer
+from dashboard.viz_files import viz_files
 from devtools.s3_server import S3Server, running_s3_server
 
 REPO = Path(__file__).resolve().parent.parent
-SRC_DIR = REPO / "dashboard" / "src"
-VENDOR_DIR = REPO / "dashboard" / "vendor"
 BUCKET_PREFIX = "cdr-dashboard-local"
 PRESIGN_READY = "presign server listening on "
 PRESIGN_START_TIMEOUT_S = 30
@@ -39,13 +38,6 @@ CONTENT_TYPES = {
     ".js": "application/javascript",
     ".css": "text/css",
 }
-
-
-def viz_files() -> dict[str, Path]:
-    """The page's own files, by bucket key: dashboard/src/*.js|css and the vendored Chart.js."""
-    files = {f"viz/{p.name}": p for p in sorted(SRC_DIR.iterdir()) if p.suffix in (".js", ".css")}
-    files["viz/chart.umd.min.js"] = VENDOR_DIR / "chart.umd.min.js"
-    return files
 
 
 def processed_files(data_dir: Path) -> dict[str, Path]:

@@ -23,15 +23,17 @@ LAMBDA_FILES = [
     "presign_lambda/handler.py", "presign_lambda/keys.py", "presign_lambda/manifest.py",
     "presign_lambda/s3.py", "presign_lambda/service.py", "presign_lambda/settings.py",
 ]
+# this project's page code, under the versioned prefix today's live embed never loads
 VIZ_CONTENT_TYPES = {
-    "viz/cdr_charts.js": "application/javascript",
-    "viz/cdr_csv.js": "application/javascript",
-    "viz/cdr_format.js": "application/javascript",
-    "viz/cdr_page.js": "application/javascript",
-    "viz/chart.umd.min.js": "application/javascript",
-    "viz/chart_templates.css": "text/css",
-    "viz/chart_templates.js": "application/javascript",
+    "viz/v2/cdr_charts.js": "application/javascript",
+    "viz/v2/cdr_csv.js": "application/javascript",
+    "viz/v2/cdr_format.js": "application/javascript",
+    "viz/v2/cdr_page.js": "application/javascript",
+    "viz/v2/chart.umd.min.js": "application/javascript",
+    "viz/v2/chart_templates.css": "text/css",
+    "viz/v2/chart_templates.js": "application/javascript",
 }
+OLD_ENTRY = "viz/chart_templates.js"  # what today's live embed loads: never written by a deploy
 WHO = f"{GIT_EMAIL} ({getpass.getuser()}@{socket.gethostname()})"
 
 
@@ -82,10 +84,8 @@ def test_a_lambda_module_importing_what_the_runtime_lacks_is_refused(tmp_path: P
 
 
 def test_viz_files_are_the_pages_files_with_their_content_types() -> None:
-    from devtools.stack import viz_files as stack_viz_files
-
     files = viz_files(ROOT)
-    assert files == stack_viz_files()  # the mapping docs/page.md documents
+    assert OLD_ENTRY not in files and all(key.startswith("viz/v2/") for key in files)
     assert {key: ("text/css" if p.suffix == ".css" else "application/javascript")
             for key, p in files.items()} == VIZ_CONTENT_TYPES
 
@@ -106,6 +106,10 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
     before = code_sha256(aws, "test")
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
+    # today's live embed and its old code, already in the bucket
+    old_code = b"/* the old chart code the live embed loads */\n"
+    aws.client("s3").put_object(Bucket="cdr-dashboard-test", Key=OLD_ENTRY, Body=old_code)
+
     run = checkout.deploy("test", "--skip-dagster", env=env)
 
     assert run.returncode == 0, run.stdout + run.stderr
@@ -120,7 +124,8 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
     assert alias_version(aws, "test") == "1"
     # the page's files, byte for byte, with their content types and the commit
     s3 = aws.client("s3")
-    assert sorted(aws.keys("test", "viz/")) == sorted(VIZ_CONTENT_TYPES)
+    assert sorted(aws.keys("test", "viz/")) == sorted([*VIZ_CONTENT_TYPES, OLD_ENTRY])
+    assert s3.get_object(Bucket="cdr-dashboard-test", Key=OLD_ENTRY)["Body"].read() == old_code
     for key, path in viz_files(checkout.path).items():
         obj = s3.get_object(Bucket="cdr-dashboard-test", Key=key)
         assert (key, obj["ContentType"], obj["Metadata"]) == (key, VIZ_CONTENT_TYPES[key], {"git-sha": sha})
@@ -135,7 +140,7 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
                    "previous_version": "$LATEST", "code_sha256": package.code_sha256},
         "viz": sorted(VIZ_CONTENT_TYPES), "dagster": "skipped", "forced_unverified": False,
     }
-    assert sorted(aws.keys("test")) == sorted([*VIZ_CONTENT_TYPES, f"deployments/{sha}.json"])
+    assert sorted(aws.keys("test")) == sorted([*VIZ_CONTENT_TYPES, OLD_ENTRY, f"deployments/{sha}.json"])
     # what it printed
     lines = run.stdout.splitlines()
     assert lines[0] == ("deploy {} to test: region ca-central-1, bucket cdr-dashboard-test, "
@@ -146,7 +151,7 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
         "published version 1, alias live: $LATEST -> 1",
         "        roll back: aws lambda update-alias --region ca-central-1 --function-name "
         "cdr-dashboard-presign-test --name live --function-version $LATEST",
-        "viz: uploaded 7 files to s3://cdr-dashboard-test/viz/",
+        "viz: uploaded 7 files to s3://cdr-dashboard-test/viz/v2/",
         f"marker: wrote s3://cdr-dashboard-test/deployments/{sha}.json",
         f"deployed {sha[:12]} to test",
     ]
@@ -389,7 +394,8 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
                   f"       {retag}", f"       {update_service}"]
     lines += [f"  {step + 2}. lambda: update the code of cdr-dashboard-presign-{deployment}, publish a version, "
               "point alias live at it",
-              f"  {step + 3}. viz: upload 7 files to s3://cdr-dashboard-{deployment}/viz/"]
+              f"  {step + 3}. viz: upload 7 files to s3://cdr-dashboard-{deployment}/viz/v2/ "
+              "(viz/chart_templates.js, today's live embed, is left as it is)"]
     lines += [f"       {key}  {VIZ_CONTENT_TYPES[key]}  {path.stat().st_size} bytes"
               for key, path in viz_files(checkout.path).items()]
     lines += [f"  {step + 4}. marker: write s3://cdr-dashboard-{deployment}/deployments/{sha}.json",
@@ -432,3 +438,14 @@ def test_dry_run_with_skip_dagster_and_force_shows_both_steps_skipped(checkout: 
     assert lines[3] == f"  1. verify: {checkout.sha[:12]} was deployed to test first: skipped: --force-unverified"
     assert "  3. dagster: skipped (--skip-dagster)" in lines
     assert counter.connections == 0
+
+
+def test_no_upload_list_ever_holds_the_old_embeds_key() -> None:
+    """Every plan's uploads come from viz_files; the old embed's flat keys are never in it, and
+    upload_viz refuses one outright should a future change put it there."""
+    from deployment.deploy import upload_viz
+
+    assert OLD_ENTRY not in viz_files(ROOT)
+    assert not [key for key in viz_files(ROOT) if key.count("/") == 1]  # no flat viz/<file>
+    with pytest.raises(DeployError, match="refusing to upload viz/chart_templates.js"):
+        upload_viz(None, None, {OLD_ENTRY: ROOT / "dashboard/src/chart_templates.js"}, "0" * 40)  # type: ignore[arg-type]
