@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from devtools.stack import running_stack  # noqa: E402
-from tests.page.helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 DAYS_TODAY = 2_800
 CCN_YEARS_TODAY = 35

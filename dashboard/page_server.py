@@ -43,6 +43,7 @@ class PageServer:
     ) -> None:
         self.api_base = api_base
         self._on_page = on_page
+        self.extra_pages: dict[str, str] = {}  # path -> HTML, served as is (__API_BASE__ filled in)
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -65,12 +66,16 @@ class PageServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                if urlsplit(self.path).path not in ("/", "/index.html"):
+                path = urlsplit(self.path).path
+                if path in server.extra_pages:  # other pages of the site (tests: today's old embed)
+                    body = server.extra_pages[path].replace("__API_BASE__", server.api_base).encode()
+                elif path not in ("/", "/index.html"):
                     self.send_error(404)
                     return
-                if server._on_page:
-                    server._on_page()
-                body = render_page(server.api_base).encode()
+                else:
+                    if server._on_page:
+                        server._on_page()
+                    body = render_page(server.api_base).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Cache-Control", "no-store")

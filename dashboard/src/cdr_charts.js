@@ -144,7 +144,43 @@
         dac: (rows, t) => [[t.dacCompanies, rows.map((r) => r.dac_companies_founded)]],
       },
     },
+    // No ALL/DAC toggle: carbon pricing is about governments, the same in both scopes.
+    carbon: {
+      elementId: "cdr-chart-carbon-pricing",
+      dataset: "carbon",
+      build(rows, t, fmt) {
+        const options = baseOptions(t.axisCountries, (v) => fmt.integer(v));
+        options.scales.y.ticks.precision = 0;
+        options.scales.share = {
+          position: "right",
+          beginAtZero: true,
+          max: 100,
+          grid: { display: false },
+          border: { display: false },
+          title: { display: true, text: t.axisShare },
+          ticks: { callback: (v) => fmt.percent(v / 100) },
+        };
+        options.plugins.tooltip.callbacks.label = (ctx) =>
+          ctx.dataset.yAxisID === "share"
+            ? `${ctx.dataset.label}: ${fmt.percent(ctx.parsed.y / 100)}`
+            : `${ctx.dataset.label}: ${fmt.integer(ctx.parsed.y)}`;
+        const bars = { type: "bar", label: "", data: [], backgroundColor: COLORS.primary, borderRadius: 4, maxBarThickness: 28, order: 2 };
+        const line = { ...lineDataset(COLORS.secondary, COLORS.secondaryFill), type: "line", fill: false, yAxisID: "share", pointRadius: 2, order: 1 };
+        return { type: "bar", data: { labels: rows.map((r) => String(r.year)), datasets: [bars, line] }, options };
+      },
+      series: {
+        all: carbonSeries,
+        dac: carbonSeries,
+      },
+    },
   };
+
+  function carbonSeries(rows, t) {
+    return [
+      [t.carbonCountries, rows.map((r) => r.countries_count)],
+      [t.carbonShare, rows.map((r) => r.global_emissions_pct)],
+    ];
+  }
 
   // Put one scope's series (label and values of each Chart.js dataset) into a chart's data.
   function applySeries(chartData, series) {
@@ -185,6 +221,16 @@
       elementId: "cdr-stat-companies",
       all: async (data, fmt) => fmt.integer(last(await data.companies).companies_founded_cum),
       dac: async (data, fmt) => fmt.integer(last(await data.companies).dac_companies_founded_cum),
+    },
+    carbonCountries: {
+      elementId: "cdr-stat-carbon-countries",
+      all: async (data, fmt) => fmt.integer(last(await data.carbon).countries_count),
+      dac: async (data, fmt) => fmt.integer(last(await data.carbon).countries_count),
+    },
+    carbonShare: {
+      elementId: "cdr-stat-carbon-share",
+      all: async (data, fmt) => fmt.percent(last(await data.carbon).global_emissions_pct / 100),
+      dac: async (data, fmt) => fmt.percent(last(await data.carbon).global_emissions_pct / 100),
     },
   };
 

@@ -1,6 +1,6 @@
 /*
  * CSV parsing and the columns the page needs from each dataset (viz/cdr_csv.js).
- * Column names and meanings: /work/shared/docs/dashboard-contract.md, summarised in docs/page.md.
+ * Column names and meanings: docs/dashboard-contract.md, summarised in docs/page.md.
  */
 (function (ns) {
   "use strict";
@@ -24,6 +24,11 @@
       method: "text",
     },
     spent: { metric: "text", value: "number" },
+    carbon: {
+      year: "number",
+      countries_count: "number",
+      global_emissions_pct: "number",
+    },
     companies: {
       year: "integer",
       companies_founded: "number",

@@ -1,20 +1,22 @@
 /*
  * The State of the Carbon Removal Market: entry point of the page's dashboard code.
- * Published as viz/chart_templates.js and loaded by dashboard/webflow_embed.html (docs/page.md).
+ * Published as viz/v2/chart_templates.js and loaded by dashboard/webflow_embed.html (docs/page.md).
+ * (Today's live embed loads viz/chart_templates.js, the OLD code: this one never replaces it.)
  *
- * Every file is read through the presigned-URL API named by the embed's data-api-base attribute:
- * this script starts downloading the datasets at once and, in parallel, loads Chart.js, the
- * stylesheet and the other viz/ modules, then hands everything to CDRDashboard.page.start().
- * Plain JS, no build step.
+ * Every file is read through the presigned-URL API named by the embed's data-api-base attribute.
+ * Two calls presign everything: one for the datasets and the manifest, one for Chart.js, the
+ * stylesheet and the other modules (GET /presigned-urls?keys=...; an API without that route is
+ * asked key by key). Then it hands everything to CDRDashboard.page.start(). Plain JS, no build step.
  */
 (function (ns) {
   "use strict";
 
   const EMBED_ID = "cdr-dashboard-embed";
   const REQUEST_TIMEOUT_MS = 20000;
-  const MODULE_KEYS = ["viz/cdr_format.js", "viz/cdr_csv.js", "viz/cdr_charts.js", "viz/cdr_page.js"];
-  const CHART_JS_KEY = "viz/chart.umd.min.js";
-  const CSS_KEY = "viz/chart_templates.css";
+  const VIZ = "viz/v2/";
+  const MODULE_KEYS = ["cdr_format.js", "cdr_csv.js", "cdr_charts.js", "cdr_page.js"].map((f) => VIZ + f);
+  const CHART_JS_KEY = `${VIZ}chart.umd.min.js`;
+  const CSS_KEY = `${VIZ}chart_templates.css`;
   const MANIFEST_KEY = "processed/manifest.json";
   // Patterns: the presign API answers with the newest published file of each dataset.
   const DATASET_KEYS = {
@@ -23,6 +25,7 @@
     deals: "processed/latest_deals*",
     spent: "processed/dollars_spent*",
     companies: "processed/ccn_data*",
+    carbon: "processed/carbon_pricing*",
   };
 
   function apiBase() {
@@ -47,8 +50,28 @@
     return body.url;
   }
 
-  async function fetchText(key) {
-    return (await fetchChecked(await presign(key), key)).text();
+  // GET <api>/presigned-urls?keys=a,b -> {"urls": {...}, "errors": {...}}: one promise per key.
+  // An API without the batch route (404/405) is asked key by key instead.
+  function presignAll(keys) {
+    const url = `${apiBase()}/presigned-urls?keys=${keys.map(encodeURIComponent).join(",")}`;
+    const batch = fetch(url, { signal: AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined })
+      .then(async (res) => (res.status === 404 || res.status === 405 ? null : { ok: res.ok, body: await res.json() }));
+    const answers = {};
+    for (const key of keys) {
+      answers[key] = batch.then((answer) => {
+        if (answer === null) return presign(key);
+        const { urls = {}, errors = {} } = answer.body || {};
+        if (typeof urls[key] === "string") return urls[key];
+        const error = errors[key] || (answer.body && answer.body.error) || "no url in the answer";
+        throw new Error(`presign ${key}: ${typeof error === "string" ? error : `HTTP ${error.status} ${error.error}`}`);
+      });
+      quiet(answers[key]);
+    }
+    return answers;
+  }
+
+  async function fetchText(urlPromise, key) {
+    return (await fetchChecked(await urlPromise, key)).text();
   }
 
   function loadScript(url, what) {
@@ -62,16 +85,16 @@
     });
   }
 
-  async function loadChartJs() {
+  async function loadChartJs(urlPromise) {
     if (window.Chart && String(window.Chart.version).startsWith("4.")) return window.Chart;
-    await loadScript(await presign(CHART_JS_KEY), CHART_JS_KEY);
+    await loadScript(await urlPromise, CHART_JS_KEY);
     return window.Chart;
   }
 
-  async function loadStylesheet() {
+  async function loadStylesheet(urlPromise) {
     const link = document.createElement("link");
     link.rel = "stylesheet";
-    link.href = await presign(CSS_KEY);
+    link.href = await urlPromise;
     document.head.appendChild(link);
   }
 
@@ -95,12 +118,15 @@
 
   function start() {
     document.documentElement.setAttribute("data-cdr-dashboard", "loading");
+    const data = presignAll([...Object.values(DATASET_KEYS), MANIFEST_KEY]);
+    const code = presignAll([CHART_JS_KEY, CSS_KEY, ...MODULE_KEYS]);
     const texts = {};
-    for (const [name, key] of Object.entries(DATASET_KEYS)) texts[name] = quiet(fetchText(key));
-    const manifest = quiet(fetchText(MANIFEST_KEY));
-    const chartJs = quiet(loadChartJs());
-    loadStylesheet().catch((err) => console.warn("[cdr-dashboard] stylesheet:", err.message));
-    Promise.all(MODULE_KEYS.map(async (key) => presign(key)))
+    for (const [name, key] of Object.entries(DATASET_KEYS)) texts[name] = quiet(fetchText(data[key], key));
+    const manifest = quiet(fetchText(data[MANIFEST_KEY], MANIFEST_KEY));
+    const chartJs = quiet(loadChartJs(code[CHART_JS_KEY]));
+    loadStylesheet(code[CSS_KEY]).catch((err) => console.warn("[cdr-dashboard] stylesheet:", err.message));
+    ns.presign = presign; // the download links ask for a fresh URL at click time
+    Promise.all(MODULE_KEYS.map((key) => code[key]))
       .then((urls) => Promise.all(urls.map((url, i) => loadScript(url, MODULE_KEYS[i]))))
       .then(() => ns.page.start({ texts, manifest, chartJs }), failEverything);
   }

@@ -78,14 +78,35 @@ class FaultProxy:
         real = urlsplit(json.loads(body)["url"])
         return status, json.dumps({"url": f"{self.dead_url_base}{real.path}?{real.query}"}).encode()
 
+    def _break_batch(self, status: int, body: bytes) -> tuple[int, bytes]:
+        """The batch route (``/presigned-urls?keys=``): break the named keys inside the answer,
+        as the real service reports a per-key failure (an ``errors`` entry) or a bad URL."""
+        if status != 200:
+            return status, body
+        answer = json.loads(body)
+        for key, fault in self.faults.items():
+            if key not in answer.get("urls", {}):
+                continue
+            self.broken.append((key, fault))
+            if fault == "500":
+                del answer["urls"][key]
+                answer.setdefault("errors", {})[key] = {"status": 500, "error": "internal error"}
+            else:
+                real = urlsplit(answer["urls"][key])
+                answer["urls"][key] = f"{self.dead_url_base}{real.path}?{real.query}"
+        return status, json.dumps(answer).encode()
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
                 status, headers, body = proxy._forward(self.command, self.path, self.headers)
-                key = parse_qs(urlsplit(self.path).query).get("key", [None])[0]
-                status, body = proxy._break(key, status, body)
+                if urlsplit(self.path).path.endswith("/presigned-urls"):
+                    status, body = proxy._break_batch(status, body)
+                else:
+                    key = parse_qs(urlsplit(self.path).query).get("key", [None])[0]
+                    status, body = proxy._break(key, status, body)
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)

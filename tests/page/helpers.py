@@ -6,22 +6,13 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (re-exported for the tests)
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "page"
 ARTIFACTS = REPO / "artifacts"
 EN_HOST = "www.localtest.me"
 FR_HOST = "fr.localtest.me"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP *.localtest.me 127.0.0.1",
-]
 
 
 def screenshot(page: Page, name: str) -> Path:

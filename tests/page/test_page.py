@@ -14,6 +14,8 @@ Fixture arithmetic (last rows decide the stats):
 - latest_deals, 11 rows (CRLF line ends, a quoted name with a comma, one with doubled quotes):
   the 10 newest, newest first, ties kept in file order; the 2026-10-01 deal is the 11th and is
   dropped. DAC: Heirloom, Carbon Capture Inc., 1PointFive (long DACCS name), Climeworks = 4.
+- carbon_pricing, 4 years 2023..2026; last row 62 countries, 28.3% of global emissions covered
+  (the same in both scopes: it has no DAC twin).
 - manifest generated_at 2026-11-27T23:59:00Z: shown as the UTC date, November 27, 2026, even in a
   browser set to Tokyo (where it is already Nov 28, 08:59).
 """
@@ -31,8 +33,13 @@ from tests.page.fault_proxy import FaultProxy
 pytestmark = pytest.mark.browser
 
 NBSP = "\u00a0"
-CHARTS = ("cdr-chart-orders", "cdr-chart-purchasers", "cdr-chart-companies")
-STATS = ("cdr-stat-spent", "cdr-stat-delivered", "cdr-stat-purchasers", "cdr-stat-companies")
+CHARTS = ("cdr-chart-orders", "cdr-chart-purchasers", "cdr-chart-companies", "cdr-chart-carbon-pricing")
+STATS = ("cdr-stat-spent", "cdr-stat-delivered", "cdr-stat-purchasers", "cdr-stat-companies",
+         "cdr-stat-carbon-countries", "cdr-stat-carbon-share")
+CARBON_SERIES = [
+    ("Countries with a carbon price", [53, 55, 59, 62]),
+    ("Share of global emissions covered", [23.9, 24.1, 27.9, 28.3]),
+]
 
 ORDER_DATES = ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
 PURCHASER_DATES = ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
@@ -46,6 +53,7 @@ EXPECTED_CHARTS = {
         ],
         "cdr-chart-purchasers": [("Unique purchasers", [1200, 1210, 1234, 1250])],
         "cdr-chart-companies": [("Companies founded", [3, 0, 5, 4, 2])],
+        "cdr-chart-carbon-pricing": CARBON_SERIES,
     },
     "dac": {
         "cdr-chart-orders": [
@@ -54,20 +62,25 @@ EXPECTED_CHARTS = {
         ],
         "cdr-chart-purchasers": [("Unique DAC purchasers", [40, 41, 41, 42])],
         "cdr-chart-companies": [("DAC companies founded", [1, 0, 2, 0, 1])],
+        "cdr-chart-carbon-pricing": CARBON_SERIES,
     },
 }
 EXPECTED_STATS = {
     "all": {"cdr-stat-spent": "$1.23B", "cdr-stat-delivered": "8.5%",
-            "cdr-stat-purchasers": "1,250", "cdr-stat-companies": "14"},
+            "cdr-stat-purchasers": "1,250", "cdr-stat-companies": "14",
+            "cdr-stat-carbon-countries": "62", "cdr-stat-carbon-share": "28.3%"},
     "dac": {"cdr-stat-spent": "$13.46M", "cdr-stat-delivered": "4.9%",
-            "cdr-stat-purchasers": "42", "cdr-stat-companies": "4"},
+            "cdr-stat-purchasers": "42", "cdr-stat-companies": "4",
+            "cdr-stat-carbon-countries": "62", "cdr-stat-carbon-share": "28.3%"},
 }
 # fr-CA: comma decimals, no-break space before units and % and between thousands; G$ = milliards.
 EXPECTED_STATS_FR = {
     "all": {"cdr-stat-spent": f"1,23{NBSP}G$", "cdr-stat-delivered": f"8,5{NBSP}%",
-            "cdr-stat-purchasers": f"1{NBSP}250", "cdr-stat-companies": "14"},
+            "cdr-stat-purchasers": f"1{NBSP}250", "cdr-stat-companies": "14",
+            "cdr-stat-carbon-countries": "62", "cdr-stat-carbon-share": f"28,3{NBSP}%"},
     "dac": {"cdr-stat-spent": f"13,46{NBSP}M$", "cdr-stat-delivered": f"4,9{NBSP}%",
-            "cdr-stat-purchasers": "42", "cdr-stat-companies": "4"},
+            "cdr-stat-purchasers": "42", "cdr-stat-companies": "4",
+            "cdr-stat-carbon-countries": "62", "cdr-stat-carbon-share": f"28,3{NBSP}%"},
 }
 EXPECTED_DEALS = [  # (badge, text, date) newest first
     ("NEW DEAL", f'The "Frontier" Buyers bought 1,500{NBSP}t from Charm Industrial', "Nov 27, 2026"),
@@ -92,6 +105,8 @@ READ_CHART = """(id) => {
     datasets: chart.data.datasets.map((d) => [d.label, d.data]),
     xTicks: chart.scales.x.ticks.map((t) => t.label),
     yTicks: chart.scales.y.ticks.map((t) => t.label),
+    types: chart.data.datasets.map((d) => d.type || chart.config.type),
+    shareTicks: chart.scales.share ? chart.scales.share.ticks.map((t) => t.label) : null,
   };
 }"""
 READ_TICKER = """() => [...document.querySelectorAll('#cdr-ticker .cdr-ticker-list:not([aria-hidden]) .cdr-ticker-item')]
@@ -141,6 +156,11 @@ def test_page_draws_every_chart_and_stat_from_the_fixtures(open_page, stack):
     assert companies["type"] == "bar"
     assert companies["labels"] == YEARS
     assert len(companies["datasets"][0][1]) == 5
+
+    carbon = chart(page, "cdr-chart-carbon-pricing")
+    assert carbon["type"] == "bar" and carbon["labels"] == ["2023", "2024", "2025", "2026"]
+    assert carbon["types"] == ["bar", "line"]  # countries as bars, the share as a line on its own axis
+    assert carbon["shareTicks"][-1] == "100%"
     assert_charts(page, "all")
 
     assert stat_values(page) == EXPECTED_STATS["all"]
@@ -189,6 +209,13 @@ def test_french_host_shows_french_labels_and_numbers(open_page):
     assert orders["xTicks"] == ["23 nov.", "24 nov.", "25 nov.", "26 nov.", "27 nov."]
     assert orders["yTicks"] == ["0", f"500{NBSP}k", f"1{NBSP}M", f"1,5{NBSP}M", f"2{NBSP}M", f"2,5{NBSP}M"]
 
+    carbon = chart(page, "cdr-chart-carbon-pricing")
+    assert [label for label, _ in carbon["datasets"]] == [
+        "Pays dotés d'un prix du carbone", "Part des émissions mondiales couvertes",
+    ]
+    assert carbon["shareTicks"][-1] == f"100{NBSP}%"
+    assert page.text_content("#cdr-stat-carbon-share .cdr-stat-label") == "des émissions couvertes"
+
     badge, text, date, is_dac = page.evaluate(READ_TICKER)[1]
     assert (badge, text, date, is_dac) == (
         "NOUVELLE TRANSACTION CDA", f"JPMorgan Chase a acheté 10{NBSP}000{NBSP}t auprès de Heirloom", "27 nov. 2026", True,
@@ -223,7 +250,8 @@ def test_api_404_shows_the_error_on_that_chart_only(open_page, stack, restore_fi
 
     opened = open_page(EN_HOST)
     page = opened.page
-    assert (404, f"{stack.api_base}/presigned-url?key=processed%2Fccn_data*") in opened.responses
+    # one batch call asked for it (the API reports that key's 404 inside the answer)
+    assert [u for _, u in opened.responses if u.startswith(f"{stack.api_base}/presigned-urls?") and "processed%2Fccn_data*" in u]
     assert_failed_chart(page, "cdr-chart-companies")
     assert state(page, "cdr-stat-companies") == "error"
     assert page.text_content("#cdr-stat-companies .cdr-stat-value") == "—"
@@ -243,7 +271,6 @@ def test_api_500_and_network_failure_show_the_error_on_their_parts(open_page, st
             stack.page.api_base = stack.api_base
         page = opened.page
         assert sorted(proxy.broken) == sorted(faults.items())
-        assert (500, f"{proxy.url}/presigned-url?key=processed%2Forders_for_viz*") in opened.responses
 
         assert_failed_chart(page, "cdr-chart-orders")
         assert state(page, "cdr-stat-delivered") == "error"
@@ -263,8 +290,8 @@ def test_api_500_and_network_failure_show_the_error_on_their_parts(open_page, st
 
 
 def test_page_code_unavailable_marks_every_part_failed(open_page, stack):
-    # The snippet's own fallback: the API fails for viz/chart_templates.js itself.
-    with FaultProxy(stack.api_base, {"viz/chart_templates.js": "500"}) as proxy:
+    # The snippet's own fallback: the API fails for viz/v2/chart_templates.js itself.
+    with FaultProxy(stack.api_base, {"viz/v2/chart_templates.js": "500"}) as proxy:
         stack.page.api_base = proxy.url
         try:
             opened = open_page(EN_HOST)

@@ -1,6 +1,6 @@
 """The local stack behaves like production where the page depends on it: the bucket's CORS
 configuration (not a blanket rule of the S3 server) is what lets the page read the files, and the
-page's own code is published under viz/ with the right content types."""
+page's own code is published under viz/v2/ with the right content types."""
 
 from __future__ import annotations
 
@@ -35,11 +35,11 @@ def test_bucket_cors_lets_only_the_page_origins_read(stack):
 
 def test_page_code_is_published_under_viz(stack):
     assert sorted(viz_files()) == [
-        "viz/cdr_charts.js", "viz/cdr_csv.js", "viz/cdr_format.js", "viz/cdr_page.js",
-        "viz/chart.umd.min.js", "viz/chart_templates.css", "viz/chart_templates.js",
+        "viz/v2/cdr_charts.js", "viz/v2/cdr_csv.js", "viz/v2/cdr_format.js", "viz/v2/cdr_page.js",
+        "viz/v2/chart.umd.min.js", "viz/v2/chart_templates.css", "viz/v2/chart_templates.js",
     ]
     origin = stack.origin(EN_HOST)
-    js = requests.get(presigned(stack, "viz/chart_templates.js", origin), timeout=10)
-    css = requests.get(presigned(stack, "viz/chart_templates.css", origin), timeout=10)
+    js = requests.get(presigned(stack, "viz/v2/chart_templates.js", origin), timeout=10)
+    css = requests.get(presigned(stack, "viz/v2/chart_templates.css", origin), timeout=10)
     assert (js.status_code, js.headers["Content-Type"]) == (200, "application/javascript")
     assert (css.status_code, css.headers["Content-Type"]) == (200, "text/css")
