@@ -75,8 +75,9 @@ def static_checks() -> None:
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
     run(BIN / "dg", "check", "defs", env=dagster_env())
-    listed = subprocess.run([str(BIN / "dg"), "list", "defs", "--json"], cwd=ROOT, env=dagster_env(),
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        [str(BIN / "dg"), "list", "defs", "--json"], cwd=ROOT, env=dagster_env(), capture_output=True, text=True, check=True
+    ).stdout
     assets = json.loads(listed).get("assets", [])
     print(f"+ dg list defs: {len(assets)} assets listed", flush=True)
 

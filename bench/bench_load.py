@@ -19,10 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOOR = "import dagster, pandas"
-LOAD = (
-    "from cdr_dagster.definitions import build_definitions; "
-    "build_definitions('local').resolve_asset_graph()"
-)
+LOAD = "from cdr_dagster.definitions import build_definitions; build_definitions('local').resolve_asset_graph()"
 
 
 def timed(code: str) -> float:

@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from devtools.stack import running_stack  # noqa: E402
 from devtools.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from devtools.stack import running_stack  # noqa: E402
 
 DAYS_TODAY = 2_800
 CCN_YEARS_TODAY = 35
@@ -62,8 +62,15 @@ def generate(data_dir: Path, scale: int) -> dict[str, int]:
                 dac_d += (i * 3) % 5
                 dac_price += 60_000 + (i * 11) % 90_000
             price += 200_000 + (i * 17) % 300_000
-            yield (START + dt.timedelta(days=i), round(purchased, 1), round(delivered, 1), round(dac_p, 1),
-                   round(dac_d, 1), round(price, 1), round(dac_price, 1))
+            yield (
+                START + dt.timedelta(days=i),
+                round(purchased, 1),
+                round(delivered, 1),
+                round(dac_p, 1),
+                round(dac_d, 1),
+                round(price, 1),
+                round(dac_price, 1),
+            )
 
     counts["orders_for_viz"] = write_csv(
         out / "orders_for_viz_20261127.csv",
@@ -95,17 +102,24 @@ def generate(data_dir: Path, scale: int) -> dict[str, int]:
     counts["latest_deals"] = write_csv(
         out / "latest_deals_20261127.csv",
         "announcement_date,supplier_name,purchaser_name,tons_purchased,method",
-        ((f"2026-11-{20 + i % 8:02d}", f"Supplier {i}", f'"Buyer, {i}"', 1_000 * (i + 1),
-          "DAC" if i % 3 == 0 else "Biochar") for i in range(10)),
+        (
+            (f"2026-11-{20 + i % 8:02d}", f"Supplier {i}", f'"Buyer, {i}"', 1_000 * (i + 1), "DAC" if i % 3 == 0 else "Biochar")
+            for i in range(10)
+        ),
     )
-    counts["dollars_spent"] = write_csv(out / "dollars_spent_20261127.csv", "metric,value",
-                                        [("dollars_spent", 2_747_547_459.0 * scale)])
+    counts["dollars_spent"] = write_csv(
+        out / "dollars_spent_20261127.csv", "metric,value", [("dollars_spent", 2_747_547_459.0 * scale)]
+    )
     datasets = {}
     for name, rows in counts.items():
         path = out / f"{name}_20261127.csv"
-        datasets[name] = {"key": f"processed/{path.name}", "rows": rows,
-                          "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                          "updated_at": "2026-11-27T23:59:00Z", "source": "bench"}
+        datasets[name] = {
+            "key": f"processed/{path.name}",
+            "rows": rows,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "updated_at": "2026-11-27T23:59:00Z",
+            "source": "bench",
+        }
     manifest = {"version": 1, "generated_at": "2026-11-27T23:59:00Z", "datasets": datasets}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return counts

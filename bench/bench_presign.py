@@ -34,12 +34,25 @@ from devtools.s3_server import patched_env, running_s3_server  # noqa: E402
 BUCKET = "cdr-dashboard-bench"
 KEY = "processed/orders_for_viz*"
 NEWEST = "processed/orders_for_viz_20261127.csv"
-DATASETS = ("orders_for_viz", "purchasers_for_viz", "latest_deals", "dollars_spent", "ccn_data",
-            "carbon_pricing", "suppliers_for_viz")
+DATASETS = (
+    "orders_for_viz",
+    "purchasers_for_viz",
+    "latest_deals",
+    "dollars_spent",
+    "ccn_data",
+    "carbon_pricing",
+    "suppliers_for_viz",
+)
 # The new page's data batch: six dataset patterns as the live page spells them, and the manifest.
-BATCH_KEYS = ("processed/orders_for_viz*", "processed/purchasers_for_viz*", "processed/latest_deals_*",
-              "processed/dollars_spent*", "processed/ccn_data*", "processed/carbon_pricing*",
-              "processed/manifest.json")
+BATCH_KEYS = (
+    "processed/orders_for_viz*",
+    "processed/purchasers_for_viz*",
+    "processed/latest_deals_*",
+    "processed/dollars_spent*",
+    "processed/ccn_data*",
+    "processed/carbon_pricing*",
+    "processed/manifest.json",
+)
 
 
 def event(path: str, query: str) -> dict:
@@ -87,10 +100,8 @@ def fill_bucket(client) -> None:
     for dataset in DATASETS:
         key = f"processed/{dataset}_20261127.csv"
         client.put_object(Bucket=BUCKET, Key=key, Body=b"date,value\n2026-11-27,12\n")
-        entries[dataset] = {"key": key, "rows": 1, "sha256": "0" * 64,
-                            "updated_at": "2026-11-27T23:59:00Z", "source": "live"}
-    manifest = {"version": 1, "generated_at": "2026-11-27T23:59:00Z", "deployment": "bench",
-                "datasets": entries}
+        entries[dataset] = {"key": key, "rows": 1, "sha256": "0" * 64, "updated_at": "2026-11-27T23:59:00Z", "source": "live"}
+    manifest = {"version": 1, "generated_at": "2026-11-27T23:59:00Z", "deployment": "bench", "datasets": entries}
     client.put_object(Bucket=BUCKET, Key="processed/manifest.json", Body=json.dumps(manifest).encode())
 
 
@@ -144,8 +155,7 @@ def warm(requests_per_side: int, batches: int, rounds: int = 10) -> tuple[dict[s
 def cold(code: str, env: dict[str, str]) -> tuple[float, float]:
     """(in-process ms, whole-subprocess wall ms) of one fresh interpreter running ``code``."""
     t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
-                          text=True, check=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True, timeout=60)
     wall = (time.perf_counter() - t) * 1000
     result = json.loads(done.stdout.strip().splitlines()[-1])  # the handler's log line comes first
     if result["status"] not in (0, 200):
@@ -156,17 +166,22 @@ def cold(code: str, env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000, help="warm calls per side")
-    parser.add_argument("--batches", type=int, default=1000,
-                        help=f"warm batch calls (and sets of {len(BATCH_KEYS)} single calls)")
+    parser.add_argument(
+        "--batches", type=int, default=1000, help=f"warm batch calls (and sets of {len(BATCH_KEYS)} single calls)"
+    )
     parser.add_argument("--cold-runs", type=int, default=5, help="fresh subprocesses per side")
     args = parser.parse_args()
     started = time.perf_counter()
 
     with running_s3_server() as server:
         fill_bucket(server.client())
-        env = {**server.env(), "CDR_DASHBOARD_BUCKET": BUCKET,
-               "PRESIGN_ALLOWED_ORIGINS": "", "PRESIGN_URL_EXPIRES_SECONDS": "",
-               "PRESIGN_MANIFEST_CACHE_SECONDS": ""}
+        env = {
+            **server.env(),
+            "CDR_DASHBOARD_BUCKET": BUCKET,
+            "PRESIGN_ALLOWED_ORIGINS": "",
+            "PRESIGN_URL_EXPIRES_SECONDS": "",
+            "PRESIGN_MANIFEST_CACHE_SECONDS": "",
+        }
         with patched_env(env):
             samples, sent = warm(args.requests, args.batches)
         child_env = {**os.environ, **env}
@@ -179,8 +194,10 @@ def main() -> None:
     f50, f99 = percentile(samples["floor"], 50), percentile(samples["floor"], 99)
     ch = [statistics.median(r[i] for r in runs["handler"]) for i in (0, 1)]
     cf = [statistics.median(r[i] for r in runs["floor"]) for i in (0, 1)]
-    print(f"presign bench: Python {platform.python_version()}, boto3 {boto3.__version__}, "
-          f"{os.cpu_count()} CPUs, moto S3 server over HTTP")
+    print(
+        f"presign bench: Python {platform.python_version()}, boto3 {boto3.__version__}, "
+        f"{os.cpu_count()} CPUs, moto S3 server over HTTP"
+    )
     print(f"warm ({len(samples['handler'])} calls each, key={KEY}, cache fresh):")
     print(f"  handler                  p50 {h50:7.3f} ms   p99 {h99:7.3f} ms")
     print(f"  generate_presigned_url   p50 {f50:7.3f} ms   p99 {f99:7.3f} ms   (floor)")
@@ -191,8 +208,10 @@ def main() -> None:
     print(f"batch ({len(samples['batch'])} calls each, the page's {n} data keys, cache fresh):")
     print(f"  {f'1 batch call of {n} keys':<23}  p50 {b50:7.3f} ms   p99 {b99:7.3f} ms")
     print(f"  {f'{n} single calls':<23}  p50 {s50:7.3f} ms   p99 {s99:7.3f} ms")
-    print(f"  {'ratio batch/singles':<23}  p50 {b50 / s50:7.2f} x    p99 {b99 / s99:7.2f} x   "
-          f"(and 1 API Gateway request instead of {n})")
+    print(
+        f"  {'ratio batch/singles':<23}  p50 {b50 / s50:7.2f} x    p99 {b99 / s99:7.2f} x   "
+        f"(and 1 API Gateway request instead of {n})"
+    )
     print(f"  S3 requests sent during the warm calls: {sent}")
     print(f"cold (median of {args.cold_runs} fresh subprocesses):")
     print(f"  handler import + first request      {ch[0]:7.1f} ms in-process   {ch[1]:7.1f} ms wall")

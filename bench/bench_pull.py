@@ -55,14 +55,14 @@ def floor_seconds(pages: dict[str, int], latency: float, scale: float) -> float:
 
 
 def _platform_pull(base_url: str, table: str, scale: float, state_dir: str) -> int:
-    api = CdrFyiApi(base_url=base_url, token=TOKEN, rate_window_scale=scale,
-                    rate_window_margin_seconds=0.2, rate_limit_dir=state_dir)
+    api = CdrFyiApi(
+        base_url=base_url, token=TOKEN, rate_window_scale=scale, rate_window_margin_seconds=0.2, rate_limit_dir=state_dir
+    )
     return len(api.fetch_table(table).records)
 
 
 def platform(tables: dict, latency: float, scale: float) -> tuple[float, int]:
-    with FakeCdrFyi(tables, TOKEN, latency_s=latency, window_scale=scale) as fake, \
-            tempfile.TemporaryDirectory() as state_dir:
+    with FakeCdrFyi(tables, TOKEN, latency_s=latency, window_scale=scale) as fake, tempfile.TemporaryDirectory() as state_dir:
         context = multiprocessing.get_context("spawn")
         with context.Pool(len(TABLES)) as pool:
             pool.apply(len, ([],))  # start the workers before the clock does
@@ -79,8 +79,11 @@ def naive(tables: dict, latency: float, scale: float) -> tuple[float, int]:
         for table in TABLES:
             page = 1
             while True:
-                response = session.get(f"{fake.base_url}/{table}", timeout=60, headers={
-                    "Authorization": f"Bearer {TOKEN}", "x-page": str(page), "x-limit": str(PAGE)})
+                response = session.get(
+                    f"{fake.base_url}/{table}",
+                    timeout=60,
+                    headers={"Authorization": f"Bearer {TOKEN}", "x-page": str(page), "x-limit": str(PAGE)},
+                )
                 if response.status_code == 429:
                     time.sleep(float(response.headers["Retry-After"]))
                     continue
@@ -102,11 +105,12 @@ def main() -> None:
     latency = args.latency * args.time_scale
     pages = {t: pages_for(len(tables[t])) for t in TABLES}
     floor = floor_seconds(pages, latency, args.time_scale)
-    print(f"data: {args.scale:g}x today, {sum(len(v) for v in tables.values())} records, "
-          f"{sum(pages.values())} pages {pages}")
-    print(f"limits: {PER_MINUTE}/min and {PER_HOUR}/h per token, time compressed x{args.time_scale:g} "
-          f"(a minute lasts {60 * args.time_scale:g}s), latency {args.latency * 1000:.0f} ms "
-          f"(compressed to {latency * 1000:.0f} ms)")
+    print(f"data: {args.scale:g}x today, {sum(len(v) for v in tables.values())} records, {sum(pages.values())} pages {pages}")
+    print(
+        f"limits: {PER_MINUTE}/min and {PER_HOUR}/h per token, time compressed x{args.time_scale:g} "
+        f"(a minute lasts {60 * args.time_scale:g}s), latency {args.latency * 1000:.0f} ms "
+        f"(compressed to {latency * 1000:.0f} ms)"
+    )
     ours, ours_429 = platform(tables, latency, args.time_scale)
     slow, slow_429 = naive(tables, latency, args.time_scale)
     print(f"{'':<28}{'seconds':>10}{'429s':>7}")

@@ -24,9 +24,7 @@ from cdr_dagster.deployments import current_deployment, resources_for
 
 # Each step runs in its own process (the four pulls run in parallel); a forkserver with the code
 # location preloaded starts those processes in a fraction of the time a fresh interpreter takes.
-EXECUTOR = dg.multiprocess_executor.configured(
-    {"start_method": {"forkserver": {"preload_modules": ["cdr_dagster.definitions"]}}}
-)
+EXECUTOR = dg.multiprocess_executor.configured({"start_method": {"forkserver": {"preload_modules": ["cdr_dagster.definitions"]}}})
 
 
 def defs_modules(package: ModuleType = assets) -> list[ModuleType]:
@@ -37,9 +35,7 @@ def defs_modules(package: ModuleType = assets) -> list[ModuleType]:
 
 def build_definitions(deployment: str, executor_def: dg.ExecutorDefinition = EXECUTOR) -> dg.Definitions:
     """The definitions of one deployment; tests pass the in-process executor."""
-    return dg.load_definitions_from_modules(
-        defs_modules(), resources=resources_for(deployment), executor=executor_def
-    )
+    return dg.load_definitions_from_modules(defs_modules(), resources=resources_for(deployment), executor=executor_def)
 
 
 @dg.definitions

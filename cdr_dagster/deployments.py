@@ -30,9 +30,7 @@ BUCKET_ENV_VAR = "CDR_DASHBOARD_BUCKET"
 def current_deployment() -> str:
     deployment = os.getenv(DEPLOYMENT_ENV_VAR, "local").strip() or "local"
     if deployment not in DEPLOYMENTS:
-        raise ValueError(
-            f"{DEPLOYMENT_ENV_VAR}={deployment!r} is not a deployment; use one of {', '.join(DEPLOYMENTS)}"
-        )
+        raise ValueError(f"{DEPLOYMENT_ENV_VAR}={deployment!r} is not a deployment; use one of {', '.join(DEPLOYMENTS)}")
     return deployment
 
 

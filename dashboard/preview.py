@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, _interrupt)
     hosts = ("localhost", "127.0.0.1", "fr.localhost")
     try:
-        with running_stack(args.data_dir, page_hosts=hosts, page_port=args.port, presign_log=sys.stderr,
-                           sync_on_page_load=True) as stack:
+        with running_stack(
+            args.data_dir, page_hosts=hosts, page_port=args.port, presign_log=sys.stderr, sync_on_page_load=True
+        ) as stack:
             print(f"S3 (moto):      {stack.s3.endpoint_url}  bucket {stack.bucket}")
             print(f"presign API:    {stack.api_base}")
             print(f"page (English): http://localhost:{stack.page.port}/")

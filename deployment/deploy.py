@@ -65,10 +65,17 @@ LAMBDA_RUNTIME_PACKAGES = frozenset({"boto3", "botocore"})
 
 MARKER_PREFIX = "deployments/"
 # What a deploy ships from the working tree; it must match the commit it is recorded as.
-SHIPPED_PATHS = ("presign_lambda", "dashboard/src", "dashboard/vendor/chart.umd.min.js",
-                 "deployment/deployments.toml")
-DAGSTER_SHIPPED_PATHS = ("cdr_dagster", "pyproject.toml", "constraints.txt", "README.md",
-                         "Dockerfile", ".dockerignore", "dagster_cloud.yaml", "deployment/dagster")
+SHIPPED_PATHS = ("presign_lambda", "dashboard/src", "dashboard/vendor/chart.umd.min.js", "deployment/deployments.toml")
+DAGSTER_SHIPPED_PATHS = (
+    "cdr_dagster",
+    "pyproject.toml",
+    "constraints.txt",
+    "README.md",
+    "Dockerfile",
+    ".dockerignore",
+    "dagster_cloud.yaml",
+    "deployment/dagster",
+)
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LAMBDA")
 
 EXIT_FAILED = 1
@@ -97,6 +104,7 @@ class Refused(DeployError):
 # ---------------------------------------------------------------------------------------------
 # Configuration
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Deployment:
@@ -196,6 +204,7 @@ def needs_account(config: Config, deployment: Deployment) -> bool:
 # The checkout
 # ---------------------------------------------------------------------------------------------
 
+
 def _git(root: Path, *args: str) -> str:
     """stdout of a read-only git command in the checkout (ConfigError when it fails)."""
     try:
@@ -229,6 +238,7 @@ def deployer(root: Path) -> str:
 # ---------------------------------------------------------------------------------------------
 # What is shipped
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LambdaPackage:
@@ -302,6 +312,7 @@ def build_lambda_package(root: Path) -> LambdaPackage:
 # The plan
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Options:
     deployment: str
@@ -349,8 +360,16 @@ def make_plan(root: Path, config: Config, options: Options) -> Plan:
             f"refusing to deploy {sha[:12]} to {deployment.name}: the working tree differs from the "
             f"commit in what would be shipped:\n{listing}\ncommit them, or pass --allow-dirty (test only)"
         )
-    return Plan(root=root, config=config, deployment=deployment, sha=sha, dirty=bool(changes),
-                package=build_lambda_package(root), viz=viz_files(root), options=options)
+    return Plan(
+        root=root,
+        config=config,
+        deployment=deployment,
+        sha=sha,
+        dirty=bool(changes),
+        package=build_lambda_package(root),
+        viz=viz_files(root),
+        options=options,
+    )
 
 
 def _without_userinfo(url: str) -> str:
@@ -362,10 +381,15 @@ def _without_userinfo(url: str) -> str:
 def describe(plan: Plan, account: str = "<account>") -> list[str]:
     """The plan as printed lines (the same with and without --dry-run)."""
     d = plan.deployment
-    lines = [f"deploy {plan.sha} to {d.name}: region {d.region}, bucket {d.bucket}, function {d.function}"
-             + (" (uncommitted changes, --allow-dirty)" if plan.dirty else "")]
-    lines += [f"AWS endpoint override: {name}={_without_userinfo(os.environ[name])}"
-              for name in ENDPOINT_VARIABLES if os.environ.get(name)]
+    lines = [
+        f"deploy {plan.sha} to {d.name}: region {d.region}, bucket {d.bucket}, function {d.function}"
+        + (" (uncommitted changes, --allow-dirty)" if plan.dirty else "")
+    ]
+    lines += [
+        f"AWS endpoint override: {name}={_without_userinfo(os.environ[name])}"
+        for name in ENDPOINT_VARIABLES
+        if os.environ.get(name)
+    ]
     lines.append("plan (dry run: nothing will be changed):" if plan.options.dry_run else "plan:")
     step = 0
     if plan.verify_in is not None:
@@ -374,8 +398,10 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
         note = "skipped: --force-unverified" if plan.options.force_unverified else f"must exist ({target})"
         lines.append(f"  {step}. verify: {plan.sha[:12]} was deployed to {plan.verify_in.name} first: {note}")
     step += 1
-    lines.append(f"  {step}. package {LAMBDA_PACKAGE}: {len(plan.package.files)} files, "
-                 f"{len(plan.package.data)} bytes, CodeSha256 {plan.package.code_sha256}")
+    lines.append(
+        f"  {step}. package {LAMBDA_PACKAGE}: {len(plan.package.files)} files, "
+        f"{len(plan.package.data)} bytes, CodeSha256 {plan.package.code_sha256}"
+    )
     lines += [f"       {name}" for name in plan.package.files]
     step += 1
     if plan.options.skip_dagster:
@@ -387,8 +413,10 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
     step += 1
     lines.append(f"  {step}. lambda: update the code of {d.function}, publish a version, point alias {d.alias} at it")
     step += 1
-    lines.append(f"  {step}. viz: upload {len(plan.viz)} files to s3://{d.bucket}/{VIZ_PREFIX} "
-                 f"({LEGACY_ENTRY_KEY}, today's live embed, is left as it is)")
+    lines.append(
+        f"  {step}. viz: upload {len(plan.viz)} files to s3://{d.bucket}/{VIZ_PREFIX} "
+        f"({LEGACY_ENTRY_KEY}, today's live embed, is left as it is)"
+    )
     lines += [f"       {key}  {content_type(path)}  {path.stat().st_size} bytes" for key, path in plan.viz.items()]
     step += 1
     lines.append(f"  {step}. marker: write s3://{d.bucket}/{plan.marker_key}")
@@ -398,6 +426,7 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # The steps that change things
 # ---------------------------------------------------------------------------------------------
+
 
 def say(line: str) -> None:
     """One line of the deploy's report on stdout, flushed (it interleaves with commands' output)."""
@@ -431,8 +460,9 @@ def verify_deployed_first(session_for: Any, plan: Plan) -> None:
             f"with uncommitted changes (--allow-dirty), so {required.name} did not run this commit. Deploy it "
             f"to {required.name} from a clean checkout first; --force-unverified skips this check."
         )
-    say(f"verified: {plan.sha[:12]} was deployed to {required.name} at {marker.get('deployed_at')} "
-        f"by {marker.get('deployed_by')}")
+    say(
+        f"verified: {plan.sha[:12]} was deployed to {required.name} at {marker.get('deployed_at')} by {marker.get('deployed_by')}"
+    )
 
 
 def preflight(lambda_client: Any, s3: Any, deployment: Deployment) -> str:
@@ -440,13 +470,17 @@ def preflight(lambda_client: Any, s3: Any, deployment: Deployment) -> str:
     try:
         s3.head_bucket(Bucket=deployment.bucket)
     except ClientError as error:
-        raise DeployError(f"bucket {deployment.bucket} is not reachable ({_code(error)}): create the "
-                          f"stack {deployment.values.get('stack', '')} from deployment/template.yaml first") from None
+        raise DeployError(
+            f"bucket {deployment.bucket} is not reachable ({_code(error)}): create the "
+            f"stack {deployment.values.get('stack', '')} from deployment/template.yaml first"
+        ) from None
     try:
         alias = lambda_client.get_alias(FunctionName=deployment.function, Name=deployment.alias)
     except ClientError as error:
-        raise DeployError(f"alias {deployment.alias} of function {deployment.function} is not reachable "
-                          f"({_code(error)}): create the stack from deployment/template.yaml first") from None
+        raise DeployError(
+            f"alias {deployment.alias} of function {deployment.function} is not reachable "
+            f"({_code(error)}): create the stack from deployment/template.yaml first"
+        ) from None
     return alias["FunctionVersion"]
 
 
@@ -473,21 +507,19 @@ class LambdaRelease:
     code_sha256: str
 
 
-def ship_lambda(lambda_client: Any, deployment: Deployment, package: LambdaPackage, sha: str,
-                previous_version: str) -> LambdaRelease:
+def ship_lambda(
+    lambda_client: Any, deployment: Deployment, package: LambdaPackage, sha: str, previous_version: str
+) -> LambdaRelease:
     """UpdateFunctionCode, wait for it, PublishVersion, then move the alias to the new version."""
     updated = lambda_client.update_function_code(FunctionName=deployment.function, ZipFile=package.data)
     if updated["CodeSha256"] != package.code_sha256:
-        raise DeployError(f"{deployment.function} reports CodeSha256 {updated['CodeSha256']}, "
-                          f"expected {package.code_sha256}")
+        raise DeployError(f"{deployment.function} reports CodeSha256 {updated['CodeSha256']}, expected {package.code_sha256}")
     lambda_client.get_waiter("function_updated_v2").wait(FunctionName=deployment.function)
     published = lambda_client.publish_version(
         FunctionName=deployment.function, CodeSha256=package.code_sha256, Description=f"git {sha}"
     )
-    lambda_client.update_alias(FunctionName=deployment.function, Name=deployment.alias,
-                               FunctionVersion=published["Version"])
-    return LambdaRelease(previous_version=previous_version, version=published["Version"],
-                         code_sha256=package.code_sha256)
+    lambda_client.update_alias(FunctionName=deployment.function, Name=deployment.alias, FunctionVersion=published["Version"])
+    return LambdaRelease(previous_version=previous_version, version=published["Version"], code_sha256=package.code_sha256)
 
 
 def upload_viz(s3: Any, deployment: Deployment, viz: Mapping[str, Path], sha: str) -> None:
@@ -496,8 +528,9 @@ def upload_viz(s3: Any, deployment: Deployment, viz: Mapping[str, Path], sha: st
     for key, path in viz.items():
         if not key.startswith(VIZ_PREFIX):
             raise DeployError(f"refusing to upload {key}: page code ships only under {VIZ_PREFIX}")
-        s3.put_object(Bucket=deployment.bucket, Key=key, Body=path.read_bytes(),
-                      ContentType=content_type(path), Metadata={"git-sha": sha})
+        s3.put_object(
+            Bucket=deployment.bucket, Key=key, Body=path.read_bytes(), ContentType=content_type(path), Metadata={"git-sha": sha}
+        )
 
 
 def marker_document(plan: Plan, release: LambdaRelease, now: dt.datetime) -> dict[str, Any]:
@@ -505,12 +538,16 @@ def marker_document(plan: Plan, release: LambdaRelease, now: dt.datetime) -> dic
     return {
         "commit": plan.sha,
         "deployment": plan.deployment.name,
-        "deployed_at": now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "deployed_at": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "deployed_by": deployer(plan.root),
         "uncommitted_changes": plan.dirty,
-        "lambda": {"function": plan.deployment.function, "alias": plan.deployment.alias,
-                   "version": release.version, "previous_version": release.previous_version,
-                   "code_sha256": release.code_sha256},
+        "lambda": {
+            "function": plan.deployment.function,
+            "alias": plan.deployment.alias,
+            "version": release.version,
+            "previous_version": release.previous_version,
+            "code_sha256": release.code_sha256,
+        },
         "viz": sorted(plan.viz),
         "dagster": "skipped" if plan.options.skip_dagster else "shipped",
         "forced_unverified": plan.options.force_unverified and plan.verify_in is not None,
@@ -519,8 +556,12 @@ def marker_document(plan: Plan, release: LambdaRelease, now: dt.datetime) -> dic
 
 def write_marker(s3: Any, plan: Plan, document: Mapping[str, Any]) -> None:
     """Put ``deployments/<sha>.json`` in the deployment's bucket (written last, after every step)."""
-    s3.put_object(Bucket=plan.deployment.bucket, Key=plan.marker_key,
-                  Body=json.dumps(document, indent=2).encode() + b"\n", ContentType="application/json")
+    s3.put_object(
+        Bucket=plan.deployment.bucket,
+        Key=plan.marker_key,
+        Body=json.dumps(document, indent=2).encode() + b"\n",
+        ContentType="application/json",
+    )
 
 
 def execute(plan: Plan) -> None:
@@ -543,15 +584,19 @@ def execute(plan: Plan) -> None:
         say(f"dagster: shipped code location {plan.config.location} for {plan.sha[:12]}")
 
     release = ship_lambda(lambda_client, d, plan.package, plan.sha, previous_version)
-    say(f"lambda: {d.function} code updated (CodeSha256 {release.code_sha256}), published version "
-        f"{release.version}, alias {d.alias}: {release.previous_version} -> {release.version}")
-    say(f"        roll back: aws lambda update-alias --region {d.region} --function-name {d.function} "
-        f"--name {d.alias} --function-version {release.previous_version}")
+    say(
+        f"lambda: {d.function} code updated (CodeSha256 {release.code_sha256}), published version "
+        f"{release.version}, alias {d.alias}: {release.previous_version} -> {release.version}"
+    )
+    say(
+        f"        roll back: aws lambda update-alias --region {d.region} --function-name {d.function} "
+        f"--name {d.alias} --function-version {release.previous_version}"
+    )
 
     upload_viz(s3, d, plan.viz, plan.sha)
     say(f"viz: uploaded {len(plan.viz)} files to s3://{d.bucket}/{VIZ_PREFIX}")
 
-    write_marker(s3, plan, marker_document(plan, release, dt.datetime.now(dt.timezone.utc)))
+    write_marker(s3, plan, marker_document(plan, release, dt.datetime.now(dt.UTC)))
     say(f"marker: wrote s3://{d.bucket}/{plan.marker_key}")
     say(f"deployed {plan.sha[:12]} to {d.name}")
 
@@ -560,19 +605,29 @@ def execute(plan: Plan) -> None:
 # Command line
 # ---------------------------------------------------------------------------------------------
 
+
 def parse_args(argv: Sequence[str] | None, deployments: Sequence[str]) -> Options:
     """The command line; the deployments to choose from are those of deployments.toml."""
     parser = argparse.ArgumentParser(prog="deployment/deploy.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("deployment", choices=list(deployments))
     parser.add_argument("--dry-run", action="store_true", help="print the plan; touch nothing")
     parser.add_argument("--skip-dagster", action="store_true", help="leave the Dagster code location as it is")
-    parser.add_argument("--force-unverified", action="store_true",
-                        help="deploy even though the commit was not deployed to the required deployment first")
-    parser.add_argument("--allow-dirty", action="store_true",
-                        help="ship uncommitted changes (deployments without requires_deployed_to only)")
+    parser.add_argument(
+        "--force-unverified",
+        action="store_true",
+        help="deploy even though the commit was not deployed to the required deployment first",
+    )
+    parser.add_argument(
+        "--allow-dirty", action="store_true", help="ship uncommitted changes (deployments without requires_deployed_to only)"
+    )
     args = parser.parse_args(argv)
-    return Options(deployment=args.deployment, dry_run=args.dry_run, skip_dagster=args.skip_dagster,
-                   force_unverified=args.force_unverified, allow_dirty=args.allow_dirty)
+    return Options(
+        deployment=args.deployment,
+        dry_run=args.dry_run,
+        skip_dagster=args.skip_dagster,
+        force_unverified=args.force_unverified,
+        allow_dirty=args.allow_dirty,
+    )
 
 
 def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:

@@ -149,9 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log replaces the access log
 
-    def send_body(
-        self, status: int, body: bytes, content_type: str, headers: dict[str, str]
-    ) -> None:
+    def send_body(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -217,8 +215,10 @@ class FakeCdrFyi:
         self._stopping.clear()
         self._server = _Server(("127.0.0.1", port), self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
-            name="fake-cdr-fyi", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name="fake-cdr-fyi",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -341,7 +341,7 @@ class FakeCdrFyi:
         """Decide the answer under the lock (log it first), then wait and send it."""
         path, _, query = handler.path.partition("?")
         path = path.rstrip("/") or "/"
-        table = path[len(API_PREFIX) + 1:] if path.startswith(API_PREFIX + "/") else None
+        table = path[len(API_PREFIX) + 1 :] if path.startswith(API_PREFIX + "/") else None
         if table not in TABLES:
             table = None
         auth = handler.headers.get("Authorization", "")
@@ -383,11 +383,22 @@ class FakeCdrFyi:
                 counted = status != 429
                 if counted:
                     self._use_slot(self.token, now)
-            self._log.append(RequestRecord(
-                monotonic=now, wall=time.time(), method=handler.command, path=path, query=query,
-                table=table, page=page, limit=limit, status=status, auth_ok=auth_ok,
-                counted=counted, fault=fault,
-            ))
+            self._log.append(
+                RequestRecord(
+                    monotonic=now,
+                    wall=time.time(),
+                    method=handler.command,
+                    path=path,
+                    query=query,
+                    table=table,
+                    page=page,
+                    limit=limit,
+                    status=status,
+                    auth_ok=auth_ok,
+                    counted=counted,
+                    fault=fault,
+                )
+            )
 
         if delay > 0 and self._stopping.wait(delay):
             handler.close_connection = True  # server stopping: drop the slow response
@@ -401,9 +412,7 @@ class FakeCdrFyi:
                 return fault
         return None
 
-    def _fault_response(
-        self, fault: Fault, table: str, page: int | None, limit: int | None
-    ) -> tuple[int, bytes, str]:
+    def _fault_response(self, fault: Fault, table: str, page: int | None, limit: int | None) -> tuple[int, bytes, str]:
         json_type = "application/json; charset=utf-8"
         if fault.body is not None:
             raw = fault.body.encode("utf-8") if isinstance(fault.body, str) else fault.body
@@ -441,8 +450,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     fake = FakeCdrFyi(
-        _load_tables(args.snapshot, args.scale, args.seed), args.token,
-        per_minute=args.per_minute, per_hour=args.per_hour, window_scale=args.window_scale,
+        _load_tables(args.snapshot, args.scale, args.seed),
+        args.token,
+        per_minute=args.per_minute,
+        per_hour=args.per_hour,
+        window_scale=args.window_scale,
         latency_s=args.latency,
     )
     stop = threading.Event()

@@ -43,9 +43,7 @@ class S3Server:
         return {**FAKE_AWS_ENV, "AWS_ENDPOINT_URL_S3": self.endpoint_url}
 
     def create_bucket(self, name: str) -> None:
-        self.client().create_bucket(
-            Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ca-central-1"}
-        )
+        self.client().create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ca-central-1"})
 
     def reset(self) -> None:
         """Forget every bucket and object (moto's own reset endpoint)."""

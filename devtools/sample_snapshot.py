@@ -144,37 +144,149 @@ SPECIAL_SUPPLIERS: tuple[tuple[str, str], ...] = (
 SPECIAL_MARKETPLACES: tuple[str, ...] = ("Removal Exchange, Inc.", "Marché du Carbone Durable")
 
 _PREFIXES = (
-    "Terra", "Aero", "Basalt", "Blue", "Deep", "Nord", "Kelp", "Char", "Mineral", "Atmos", "Sky",
-    "Stone", "Ocean", "Alpine", "Carbon", "Verde", "Lithos", "Boreal", "Tidal", "Granite",
-    "Aurora", "Humus", "Silica", "Cedar", "Prairie", "Volcan", "Glacier", "Delta", "Summit",
-    "Pyro", "Olivine", "Marine", "Solid", "Clear", "True", "Arctic", "Mangrove", "Hekla",
+    "Terra",
+    "Aero",
+    "Basalt",
+    "Blue",
+    "Deep",
+    "Nord",
+    "Kelp",
+    "Char",
+    "Mineral",
+    "Atmos",
+    "Sky",
+    "Stone",
+    "Ocean",
+    "Alpine",
+    "Carbon",
+    "Verde",
+    "Lithos",
+    "Boreal",
+    "Tidal",
+    "Granite",
+    "Aurora",
+    "Humus",
+    "Silica",
+    "Cedar",
+    "Prairie",
+    "Volcan",
+    "Glacier",
+    "Delta",
+    "Summit",
+    "Pyro",
+    "Olivine",
+    "Marine",
+    "Solid",
+    "Clear",
+    "True",
+    "Arctic",
+    "Mangrove",
+    "Hekla",
 )
 _SUPPLIER_SUFFIXES = (
-    "Capture", "Removal", "Works", "Labs", "Systems", "Earth", "Climate", "Carbon", "Sink",
-    "Cycle", "Minerals", "Char", "Air", "Sequestration", "Technologies",
+    "Capture",
+    "Removal",
+    "Works",
+    "Labs",
+    "Systems",
+    "Earth",
+    "Climate",
+    "Carbon",
+    "Sink",
+    "Cycle",
+    "Minerals",
+    "Char",
+    "Air",
+    "Sequestration",
+    "Technologies",
 )
 _LEGAL = ("", "", "", " Inc.", " GmbH", " AB", " Ltd", " S.A.", " AS", " B.V.", " Oy", " PBC")
 _BUYER_FIRST = (
-    "Northwind", "Blue Harbor", "Silverline", "Evergreen", "Granite Peak", "Redwood", "Lakeside",
-    "Brightwater", "Summit", "Ironbridge", "Maple", "Harborview", "Crescent", "Pinecrest",
-    "Goldfield", "Westbrook", "Eastgate", "Riverstone", "Starling", "Oakmont", "Bluebird",
-    "Meridian", "Horizon", "Kestrel", "Sable", "Copperleaf", "Highland", "Seabright", "Foxglove",
-    "Larkspur", "Nimbus", "Cobalt", "Juniper", "Wildflower", "Atlas", "Helios",
+    "Northwind",
+    "Blue Harbor",
+    "Silverline",
+    "Evergreen",
+    "Granite Peak",
+    "Redwood",
+    "Lakeside",
+    "Brightwater",
+    "Summit",
+    "Ironbridge",
+    "Maple",
+    "Harborview",
+    "Crescent",
+    "Pinecrest",
+    "Goldfield",
+    "Westbrook",
+    "Eastgate",
+    "Riverstone",
+    "Starling",
+    "Oakmont",
+    "Bluebird",
+    "Meridian",
+    "Horizon",
+    "Kestrel",
+    "Sable",
+    "Copperleaf",
+    "Highland",
+    "Seabright",
+    "Foxglove",
+    "Larkspur",
+    "Nimbus",
+    "Cobalt",
+    "Juniper",
+    "Wildflower",
+    "Atlas",
+    "Helios",
 )
 _BUYER_SECOND = (
-    "Capital", "Airlines", "Software", "Logistics", "Bank", "Foods", "Apparel", "Energy",
-    "Insurance", "Media", "Analytics", "Payments", "Shipping", "Games", "Consulting", "Partners",
-    "Retail", "Health", "Motors", "Cloud", "Travel", "Studios", "Brewing", "Outdoor",
+    "Capital",
+    "Airlines",
+    "Software",
+    "Logistics",
+    "Bank",
+    "Foods",
+    "Apparel",
+    "Energy",
+    "Insurance",
+    "Media",
+    "Analytics",
+    "Payments",
+    "Shipping",
+    "Games",
+    "Consulting",
+    "Partners",
+    "Retail",
+    "Health",
+    "Motors",
+    "Cloud",
+    "Travel",
+    "Studios",
+    "Brewing",
+    "Outdoor",
 )
 _MARKET_WORDS = (
-    "Carbon", "Removal", "CDR", "Climate", "Offset", "Credit", "Tonne", "Sink", "Net Zero",
+    "Carbon",
+    "Removal",
+    "CDR",
+    "Climate",
+    "Offset",
+    "Credit",
+    "Tonne",
+    "Sink",
+    "Net Zero",
     "Durable",
 )
 _MARKET_SUFFIXES = ("Exchange", "Market", "Hub", "Registry Market", "Platform", "Marketplace")
 
 DELIVERY_STATUS_SOURCES = ("Registry", "Supplier", "Purchaser", "cdr.fyi estimate")
 VERIFICATION_SOURCES = (
-    "Puro.earth", "Isometric", "Rainbow", "CSI Global", "Verra", "Gold Standard",
+    "Puro.earth",
+    "Isometric",
+    "Rainbow",
+    "CSI Global",
+    "Verra",
+    "Gold Standard",
 )
 SOURCE_TYPES = ("Press Release", "Registry", "Supplier Submission", "Purchaser Submission", "News")
 
@@ -214,9 +326,7 @@ def _slug(name: str) -> str:
     return "-".join(words) or "company"
 
 
-def _unique_names(
-    rng: random.Random, count: int, special: tuple[str, ...], make: Callable[[random.Random], str]
-) -> list[str]:
+def _unique_names(rng: random.Random, count: int, special: tuple[str, ...], make: Callable[[random.Random], str]) -> list[str]:
     """``count`` distinct names: the special ones first, then ones built by ``make(rng)``."""
     names = list(special[:count])
     seen = {n.casefold() for n in names}
@@ -264,13 +374,16 @@ def _entity(
         "website": f"https://www.{slug}.com" if rng.random() < 0.9 else None,
         "logo": f"https://cdn.cdr.fyi/logos/{slug}.png" if rng.random() < 0.7 else None,
         "slug": slug,
-        "tagline": rng.choice((None, "Durable carbon removal, at scale.",
-                               "Removing CO2, one tonne at a time.", "Net zero, for real.")),
-        "description": rng.choice((
-            None,
-            f"{name} works on climate, carbon removal and supply chains.",
-            f'{name} calls itself a "climate-first" company, with offices in {city}.',
-        )),
+        "tagline": rng.choice(
+            (None, "Durable carbon removal, at scale.", "Removing CO2, one tonne at a time.", "Net zero, for real.")
+        ),
+        "description": rng.choice(
+            (
+                None,
+                f"{name} works on climate, carbon removal and supply chains.",
+                f'{name} calls itself a "climate-first" company, with offices in {city}.',
+            )
+        ),
         "year_founded": rng.randint(*founded) if rng.random() < 0.8 else None,
         "geo_city": city if has_geo else None,
         "geo_country": country if has_geo else None,
@@ -342,8 +455,7 @@ def _tonnages(weights: list[float], agreements: list[str], target: float) -> lis
     summing to ``target``, no order above ``MAX_ORDER_TONS`` (the biggest real deals)."""
     capped: set[int] = set()
     while True:
-        free = sum(w for i, (w, a) in enumerate(zip(weights, agreements, strict=False))
-                   if a == "Credit Sale" and i not in capped)
+        free = sum(w for i, (w, a) in enumerate(zip(weights, agreements, strict=False)) if a == "Credit Sale" and i not in capped)
         left = target - MAX_ORDER_TONS * sum(agreements[i] == "Credit Sale" for i in capped)
         factor = left / free if free > 0 else 0.0
         over = {i for i, w in enumerate(weights) if i not in capped and w * factor > MAX_ORDER_TONS}
@@ -378,42 +490,39 @@ def _orders(
         first, n = len(orders), per_year[year]
         # DAC deals are smaller: the mega-deals are BECCS, biochar, weathering.
         weights = [
-            rng.lognormvariate(0, 2.0) * (DAC_TONNAGE_FACTOR if m in DAC_METHODS else 1.0)
-            for m in methods[first:first + n]
+            rng.lognormvariate(0, 2.0) * (DAC_TONNAGE_FACTOR if m in DAC_METHODS else 1.0) for m in methods[first : first + n]
         ]
-        agreements = rng.choices(
-            [t for t, _ in AGREEMENT_TYPES], [w for _, w in AGREEMENT_TYPES], k=n
-        )
+        agreements = rng.choices([t for t, _ in AGREEMENT_TYPES], [w for _, w in AGREEMENT_TYPES], k=n)
         year_orders: list[dict[str, Any]] = []
-        for tons, agreement in zip(
-            _tonnages(weights, agreements, tons_target * scale), agreements, strict=True
-        ):
+        for tons, agreement in zip(_tonnages(weights, agreements, tons_target * scale), agreements, strict=True):
             day = _announcement_day(rng, year)
             years_to_deliver = rng.randint(1, 3) if tons < 10_000 else rng.randint(3, 12)
             deadline = date(year + years_to_deliver, 12, 31).isoformat()
-            year_orders.append({
-                "order_id": _uuid(rng),
-                "purchaser_id": None,
-                "supplier_id": None,
-                "marketplace_id": None,
-                "status": "MOU/LOI" if rng.random() < 0.08 else "Undelivered",
-                "delivery_status_source": rng.choice((None, "Supplier", "Purchaser")),
-                "delivery_verified": False,
-                "delivery_forecast": None,
-                "delivery_verification_source": None,
-                "method": methods[first + len(year_orders)],
-                "tons_purchased": _num(tons, 1) if tons < 1000 else _num(tons, 0),
-                "price_usd": None,
-                "latest_delivery_date": deadline if rng.random() < 0.8 else None,
-                "durability_years": None,
-                "announcement_date": day.isoformat(),
-                "announcement_link": None,
-                "source_type": rng.choice(SOURCE_TYPES),
-                "notes": rng.choice(NOTES) if rng.random() < 0.08 else None,
-                "parent_id": None,
-                "tons_delivered": 0 if rng.random() < 0.9 else None,
-                "type_of_agreement": agreement,
-            })
+            year_orders.append(
+                {
+                    "order_id": _uuid(rng),
+                    "purchaser_id": None,
+                    "supplier_id": None,
+                    "marketplace_id": None,
+                    "status": "MOU/LOI" if rng.random() < 0.08 else "Undelivered",
+                    "delivery_status_source": rng.choice((None, "Supplier", "Purchaser")),
+                    "delivery_verified": False,
+                    "delivery_forecast": None,
+                    "delivery_verification_source": None,
+                    "method": methods[first + len(year_orders)],
+                    "tons_purchased": _num(tons, 1) if tons < 1000 else _num(tons, 0),
+                    "price_usd": None,
+                    "latest_delivery_date": deadline if rng.random() < 0.8 else None,
+                    "durability_years": None,
+                    "announcement_date": day.isoformat(),
+                    "announcement_link": None,
+                    "source_type": rng.choice(SOURCE_TYPES),
+                    "notes": rng.choice(NOTES) if rng.random() < 0.08 else None,
+                    "parent_id": None,
+                    "tons_delivered": 0 if rng.random() < 0.9 else None,
+                    "type_of_agreement": agreement,
+                }
+            )
         sales = [o for o in year_orders if o["type_of_agreement"] == "Credit Sale"]
         _mark_deliveries(rng, sales, tons_target * scale * delivered_share)
         orders.extend(year_orders)
@@ -454,9 +563,7 @@ def _link_parents(rng: random.Random, orders: list[dict[str, Any]]) -> None:
             order["parent_id"] = rng.choice(sales[order["supplier_id"]])["order_id"]
 
 
-def _add_awkward_orders(
-    rng: random.Random, orders: list[dict[str, Any]], purchasers: list[dict[str, Any]]
-) -> None:
+def _add_awkward_orders(rng: random.Random, orders: list[dict[str, Any]], purchasers: list[dict[str, Any]]) -> None:
     """Nulls and oddities the real data has, and the two ids the dashboard excludes."""
     for order in rng.sample(orders, max(1, len(orders) // 150)):
         order["announcement_date"] = None  # cannot be placed in time
@@ -473,9 +580,7 @@ def _add_awkward_orders(
     # The two excluded ids: a DAC prepay and a deal cdr.fyi reclassified (dated, mid-sized).
     dated = [o for o in orders if o["announcement_date"] and o["tons_purchased"]]
     mid = [o for o in dated if o["tons_purchased"] < 100_000] or orders
-    dac_sales = [
-        o for o in mid if o["method"] in DAC_METHODS and o["type_of_agreement"] == "Credit Sale"
-    ]
+    dac_sales = [o for o in mid if o["method"] in DAC_METHODS and o["type_of_agreement"] == "Credit Sale"]
     prepay = rng.choice(dac_sales or mid)
     rest = [o for o in mid if o is not prepay] or [o for o in orders if o is not prepay]
     reclassified = rng.choice([o for o in rest if o["method"] not in DAC_METHODS] or rest)
@@ -499,9 +604,7 @@ def _duplicate_across_page_boundary(rows: list[dict[str, Any]], id_field: str) -
     rows.insert(boundary, dict(rows[index]))
 
 
-def _purchaser_created_at(
-    rng: random.Random, purchasers: list[dict[str, Any]], orders: list[dict[str, Any]]
-) -> None:
+def _purchaser_created_at(rng: random.Random, purchasers: list[dict[str, Any]], orders: list[dict[str, Any]]) -> None:
     """``created_at``: when the record was created on cdr.fyi (launched in 2022), shortly after
     the purchaser's first announced order; two purchasers with no order have none."""
     first: dict[str, str] = {}
@@ -527,9 +630,7 @@ def _purchaser_created_at(
         purchaser["created_at"] = None
 
 
-def _fill_methods(
-    entities: list[dict[str, Any]], id_field: str, orders: list[dict[str, Any]]
-) -> None:
+def _fill_methods(entities: list[dict[str, Any]], id_field: str, orders: list[dict[str, Any]]) -> None:
     """Purchasers' and marketplaces' ``methods``: the methods of their orders."""
     methods: dict[str, set[str]] = {}
     for order in orders:
@@ -554,9 +655,7 @@ def generate(scale: float = 1.0, seed: int = DEFAULT_SEED) -> dict[str, list[dic
 
     method_names = list(METHODS)
     method_weights = [share for share, _, _ in METHODS.values()]
-    supplier_names = _unique_names(
-        rng, count["suppliers"], tuple(n for n, _ in SPECIAL_SUPPLIERS), _supplier_name
-    )
+    supplier_names = _unique_names(rng, count["suppliers"], tuple(n for n, _ in SPECIAL_SUPPLIERS), _supplier_name)
     suppliers = []
     for i, name in enumerate(supplier_names):
         supplier = _entity(rng, "supplier", name, (2008, 2025), 0.6)
@@ -578,13 +677,20 @@ def generate(scale: float = 1.0, seed: int = DEFAULT_SEED) -> dict[str, list[dic
         for name in _unique_names(rng, count["purchasers"], SPECIAL_PURCHASERS, _purchaser_name)
     ]
     placeholder = purchasers[0]
-    placeholder.update(website=None, logo=None, tagline=None, description=None, year_founded=None,
-                       geo_city=None, geo_country=None, twitter=None, is_verified=False)
+    placeholder.update(
+        website=None,
+        logo=None,
+        tagline=None,
+        description=None,
+        year_founded=None,
+        geo_city=None,
+        geo_country=None,
+        twitter=None,
+        is_verified=False,
+    )
     marketplaces = [
         _entity(rng, "marketplace", name, (2015, 2024), 0.5)
-        for name in _unique_names(
-            rng, count["marketplaces"], SPECIAL_MARKETPLACES, _marketplace_name
-        )
+        for name in _unique_names(rng, count["marketplaces"], SPECIAL_MARKETPLACES, _marketplace_name)
     ]
 
     orders = _orders(rng, scale, purchasers, suppliers, marketplaces)
@@ -636,10 +742,7 @@ def dollars_spent(tables: dict[str, list[dict[str, Any]]]) -> int:
 
 def counted_orders(tables: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Orders as the dashboard counts them: each id once, without the two excluded ids."""
-    return [
-        o for o in unique_rows(tables["orders"], "order_id")
-        if o["order_id"] not in EXCLUDED_ORDER_IDS
-    ]
+    return [o for o in unique_rows(tables["orders"], "order_id") if o["order_id"] not in EXCLUDED_ORDER_IDS]
 
 
 def front_page_html(tables: dict[str, list[dict[str, Any]]]) -> str:
@@ -657,11 +760,10 @@ def front_page_html(tables: dict[str, list[dict[str, Any]]]) -> str:
     n_purchasers = len(unique_rows(tables["purchasers"], "purchaser_id"))
     n_suppliers = len(unique_rows(tables["suppliers"], "supplier_id"))
 
-    names = {
-        p["purchaser_id"]: p["name"] for p in tables["purchasers"]
-    } | {s["supplier_id"]: s["name"] for s in tables["suppliers"]}
-    latest = sorted((o for o in orders if o["announcement_date"]),
-                    key=lambda o: o["announcement_date"], reverse=True)[:5]
+    names = {p["purchaser_id"]: p["name"] for p in tables["purchasers"]} | {
+        s["supplier_id"]: s["name"] for s in tables["suppliers"]
+    }
+    latest = sorted((o for o in orders if o["announcement_date"]), key=lambda o: o["announcement_date"], reverse=True)[:5]
     rows = "\n".join(
         f'          <tr class="border-b border-gray-100">'
         f'<td class="py-2">{o["announcement_date"]}</td>'
@@ -680,15 +782,16 @@ def front_page_html(tables: dict[str, list[dict[str, Any]]]) -> str:
             "        </div>"
         )
 
-    stats = "\n".join((
-        stat(f"{sold:,.0f}", "tonnes of CO2 removal sold"),
-        stat(f"{delivered:,.0f}", "tonnes of CO2 removal delivered"),
-        stat(f"${avg_price:,.0f}", "average price per tonne (public prices)"),
-        stat(f"\n            ${dollars_spent(tables):,}\n          ", "spent on CO2 removal",
-             classes="text-primary"),
-        stat(f"{n_purchasers:,}", "purchasers"),
-        stat(f"{n_suppliers:,}", "suppliers"),
-    ))
+    stats = "\n".join(
+        (
+            stat(f"{sold:,.0f}", "tonnes of CO2 removal sold"),
+            stat(f"{delivered:,.0f}", "tonnes of CO2 removal delivered"),
+            stat(f"${avg_price:,.0f}", "average price per tonne (public prices)"),
+            stat(f"\n            ${dollars_spent(tables):,}\n          ", "spent on CO2 removal", classes="text-primary"),
+            stat(f"{n_purchasers:,}", "purchasers"),
+            stat(f"{n_suppliers:,}", "suppliers"),
+        )
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
   <head>
@@ -738,9 +841,32 @@ def front_page_html(tables: dict[str, list[dict[str, Any]]]) -> str:
 
 # CCN: companies founded per year (1990s to 2026, with gap years early on).
 CCN_YEAR_COUNTS: dict[int, int] = {
-    1992: 1, 1995: 1, 1998: 1, 2001: 1, 2003: 1, 2005: 1, 2007: 1, 2008: 1, 2009: 1,
-    2010: 2, 2011: 1, 2012: 2, 2013: 2, 2014: 3, 2015: 4, 2016: 5, 2017: 6, 2018: 8, 2019: 11,
-    2020: 16, 2021: 22, 2022: 24, 2023: 18, 2024: 12, 2025: 7, 2026: 3,
+    1992: 1,
+    1995: 1,
+    1998: 1,
+    2001: 1,
+    2003: 1,
+    2005: 1,
+    2007: 1,
+    2008: 1,
+    2009: 1,
+    2010: 2,
+    2011: 1,
+    2012: 2,
+    2013: 2,
+    2014: 3,
+    2015: 4,
+    2016: 5,
+    2017: 6,
+    2018: 8,
+    2019: 11,
+    2020: 16,
+    2021: 22,
+    2022: 24,
+    2023: 18,
+    2024: 12,
+    2025: 7,
+    2026: 3,
 }
 CCN_PATHWAYS: tuple[tuple[str, float], ...] = (
     ("DAC", 10),
@@ -774,8 +900,7 @@ def ccn_companies(seed: int = DEFAULT_SEED) -> list[dict[str, Any]]:
     years = [year for year, n in CCN_YEAR_COUNTS.items() for _ in range(n)]
     pathways = rng.choices([p for p, _ in CCN_PATHWAYS], [w for _, w in CCN_PATHWAYS], k=total)
     rows = [
-        {"company_name": name, "year_founded": year, "pathway": SPECIAL_CCN.get(name, pathway),
-         "country": rng.choice(CITIES)[1]}
+        {"company_name": name, "year_founded": year, "pathway": SPECIAL_CCN.get(name, pathway), "country": rng.choice(CITIES)[1]}
         for name, year, pathway in zip(names, years, pathways, strict=True)
     ]
     return sorted(rows, key=lambda r: (r["year_founded"], r["company_name"]))
@@ -785,7 +910,8 @@ def ccn_csv(rows: list[dict[str, Any]]) -> str:
     """The CCN rows as the CSV a person would drop in (header, comma separated, UTF-8)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(
-        buffer, fieldnames=["company_name", "year_founded", "pathway", "country"],
+        buffer,
+        fieldnames=["company_name", "year_founded", "pathway", "country"],
         lineterminator="\n",
     )
     writer.writeheader()
@@ -806,9 +932,7 @@ def load_snapshot(path: Path = SAMPLE_DIR / SNAPSHOT_FILE) -> dict[str, list[dic
         return json.load(f)["tables"]
 
 
-def write_sample_files(
-    out_dir: Path = SAMPLE_DIR, scale: float = 1.0, seed: int = DEFAULT_SEED
-) -> dict[str, Path]:
+def write_sample_files(out_dir: Path = SAMPLE_DIR, scale: float = 1.0, seed: int = DEFAULT_SEED) -> dict[str, Path]:
     """Write the snapshot, front page and CCN CSV into ``out_dir``; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = generate(scale, seed)

@@ -154,7 +154,7 @@ def _wait_until_listening(proc: subprocess.Popen, log: IO[str]) -> str:
             log.seek(0)
             details = log.read()
         raise RuntimeError(f"presign server did not start (got {line!r}):\n{details}")
-    return line[len(PRESIGN_READY):].strip()
+    return line[len(PRESIGN_READY) :].strip()
 
 
 @dataclass
@@ -201,8 +201,7 @@ def running_stack(
         with PageServer(port=page_port, on_page=on_page) as page:
             origins = [f"http://{host}:{page.port}" for host in page_hosts]
             allow_origins_on_bucket(client, bucket, origins)
-            with presign_server(s3, bucket, origins, log=presign_log,
-                                manifest_cache_seconds=manifest_cache_seconds) as api_base:
+            with presign_server(s3, bucket, origins, log=presign_log, manifest_cache_seconds=manifest_cache_seconds) as api_base:
                 page.api_base = api_base
                 yield Stack(s3=s3, bucket=bucket, api_base=api_base, page=page)
 

@@ -38,8 +38,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         service = get_service()
     except ConfigError as exc:
         # The message names the variable, never its value; the client learns nothing.
-        sys.stdout.write(json.dumps({"request_id": request_id, "status": 500,
-                                     "outcome": "config_error", "detail": str(exc)}) + "\n")
+        sys.stdout.write(
+            json.dumps({"request_id": request_id, "status": 500, "outcome": "config_error", "detail": str(exc)}) + "\n"
+        )
         return {
             "statusCode": 500,
             "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},

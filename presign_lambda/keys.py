@@ -24,9 +24,7 @@ _NAME = r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*"
 _PATTERN = re.compile(rf"^(?:processed/)?(?P<dataset>{_NAME})_?\*$")
 # processed/<dataset>_YYYYMMDD.csv (first publication of a UTC day) and
 # processed/<dataset>_YYYYMMDD_<n>.csv (a same-day republish, n = 2..999, no leading zero).
-_VERSION = re.compile(
-    rf"^processed/(?P<dataset>{_NAME})_(?P<date>[0-9]{{8}})(?:_(?P<seq>[2-9]|[1-9][0-9]{{1,2}}))?\.csv$"
-)
+_VERSION = re.compile(rf"^processed/(?P<dataset>{_NAME})_(?P<date>[0-9]{{8}})(?:_(?P<seq>[2-9]|[1-9][0-9]{{1,2}}))?\.csv$")
 # The page's code: one flat file name (dot-separated words: chart_templates.js, dashboard.min.css),
 # either directly under viz/ (today's embed) or one level down in a version folder viz/v<digits>/.
 _VIZ = re.compile(r"^viz/(?:v[0-9]+/)?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.(?P<ext>js|css)$")

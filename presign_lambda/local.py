@@ -69,8 +69,7 @@ def make_handler(service: PresignService) -> type[BaseHTTPRequestHandler]:
             return "presign-local"
 
         def _serve(self) -> None:
-            event = to_event(self.command, self.path, list(self.headers.items()),
-                             self.client_address[0])
+            event = to_event(self.command, self.path, list(self.headers.items()), self.client_address[0])
             response = service.handle(event)
             body = response["body"].encode()
             self.send_response(response["statusCode"])
@@ -94,8 +93,9 @@ class _IPv6Server(ThreadingHTTPServer):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m presign_lambda.local",
-                                     description="Serve the presign Lambda over HTTP on this machine.")
+    parser = argparse.ArgumentParser(
+        prog="python -m presign_lambda.local", description="Serve the presign Lambda over HTTP on this machine."
+    )
     parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)

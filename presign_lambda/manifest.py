@@ -99,9 +99,7 @@ def parse_manifest(raw: bytes) -> dict[str, str]:
     try:
         doc: Any = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ManifestRefused(
-            f"{MANIFEST_KEY} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+        raise ManifestRefused(f"{MANIFEST_KEY} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except ValueError:  # e.g. an integer of more than 4300 digits
         raise ManifestRefused(f"{MANIFEST_KEY} holds a value JSON parsing refuses") from None
     except RecursionError:  # unreachable after the depth check; kept as a last guard
@@ -115,9 +113,7 @@ def parse_manifest(raw: bytes) -> dict[str, str]:
     if not isinstance(datasets, dict):
         raise ManifestRefused(f"{MANIFEST_KEY} has no 'datasets' object")
     if len(datasets) > MAX_MANIFEST_DATASETS:
-        raise ManifestRefused(
-            f"{MANIFEST_KEY} lists {len(datasets)} datasets, over the limit of {MAX_MANIFEST_DATASETS}"
-        )
+        raise ManifestRefused(f"{MANIFEST_KEY} lists {len(datasets)} datasets, over the limit of {MAX_MANIFEST_DATASETS}")
     keys: dict[str, str] = {}
     for name, entry in datasets.items():
         key = entry.get("key") if isinstance(entry, dict) else None

@@ -89,11 +89,12 @@ class PresignService:
             result = self._answer(request)
         except BadEvent:
             result = _error(400, "bad request", "bad_event")
-        except Exception as exc:  # noqa: BLE001 - the client must never see internals
+        except Exception as exc:
             result = _error(500, "internal error", f"error:{type(exc).__name__}")
         origin = request.header("origin") if request else None
-        response = _response(result, cors.cors_headers(origin, self.settings.allowed_origins),
-                             self.settings.answer_max_age_seconds)
+        response = _response(
+            result, cors.cors_headers(origin, self.settings.allowed_origins), self.settings.answer_max_age_seconds
+        )
         self._log(request, request_id, result, started)
         return response
 
@@ -108,8 +109,7 @@ class PresignService:
         if request.method == "OPTIONS":
             return Outcome(204, None, "preflight", cors.preflight_headers())
         if request.method != "GET":
-            return _error(405, "method not allowed", "method_refused",
-                          extra_headers={"Allow": cors.ALLOWED_METHODS})
+            return _error(405, "method not allowed", "method_refused", extra_headers={"Allow": cors.ALLOWED_METHODS})
         if "bucket" in request.query or "bucket" in request.malformed:
             return _error(400, "the bucket parameter is not accepted", "bucket_refused")
         if route == BATCH_ROUTE:
@@ -129,11 +129,9 @@ class PresignService:
             return _error(400, f"keys longer than {MAX_BATCH_CHARS} characters", "keys_too_long")
         asked = raw.split(",")
         if len(asked) > MAX_BATCH_KEYS:
-            return _error(400, f"{len(asked)} keys asked, at most {MAX_BATCH_KEYS} per request",
-                          "keys_too_many")
+            return _error(400, f"{len(asked)} keys asked, at most {MAX_BATCH_KEYS} per request", "keys_too_many")
         if "" in asked:
-            return _error(400, "keys has an empty entry (a comma at an end, or two in a row)",
-                          "keys_empty_entry")
+            return _error(400, "keys has an empty entry (a comma at an end, or two in a row)", "keys_empty_entry")
         manifest = _RequestManifest(self.manifest)
         urls: dict[str, str] = {}
         errors: dict[str, dict[str, Any]] = {}
@@ -148,11 +146,13 @@ class PresignService:
                 errors[key] = {"status": result.status, "error": answer["error"]}
         outcome = "presigned" if not errors else ("presigned_some" if urls else "presigned_none")
         return Outcome(
-            200, {"urls": urls, "errors": errors}, outcome, manifest=manifest.snapshot,
+            200,
+            {"urls": urls, "errors": errors},
+            outcome,
+            manifest=manifest.snapshot,
             # An answer holding an error (say, a dataset not published yet) is not reused.
             cacheable=not errors,
-            log_extra={"object_keys": object_keys,
-                       "errors": {k[:LOGGED_KEY_CHARS]: e["status"] for k, e in errors.items()}},
+            log_extra={"object_keys": object_keys, "errors": {k[:LOGGED_KEY_CHARS]: e["status"] for k, e in errors.items()}},
         )
 
     def _presign_key(self, key: str, manifest: _RequestManifest) -> Outcome:
@@ -193,14 +193,15 @@ class PresignService:
 
     def _url(self, asked: KeyRequest, key: str, snapshot: ManifestSnapshot | None = None) -> Outcome:
         url = presign_get(
-            self.client, self.settings.bucket, key, asked.content_type,
+            self.client,
+            self.settings.bucket,
+            key,
+            asked.content_type,
             self.settings.url_expires_seconds,
         )
         return Outcome(200, {"url": url}, "presigned", object_key=key, manifest=snapshot)
 
-    def _log(
-        self, request: HttpRequest | None, request_id: str | None, result: Outcome, started: float
-    ) -> None:
+    def _log(self, request: HttpRequest | None, request_id: str | None, result: Outcome, started: float) -> None:
         keys = request.query.get("key", []) if request else []
         request_id = request_id or (request.request_id if request else None) or str(uuid.uuid4())
         snapshot = result.manifest
@@ -215,8 +216,7 @@ class PresignService:
         }
         if request is not None and _route(request.path) == BATCH_ROUTE:
             asked = request.query.get("keys", [])
-            record["keys"] = [k[:LOGGED_KEY_CHARS]
-                              for k in (asked[0].split(",")[:MAX_BATCH_KEYS] if asked else [])]
+            record["keys"] = [k[:LOGGED_KEY_CHARS] for k in (asked[0].split(",")[:MAX_BATCH_KEYS] if asked else [])]
             record.update(result.log_extra)
         if snapshot is not None and snapshot.problem:
             record["manifest_problem"] = snapshot.problem

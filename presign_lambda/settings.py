@@ -66,8 +66,7 @@ class Settings:
     def answer_max_age_seconds(self) -> int:
         """``max-age`` of a successful answer: expiry / 5, at most 60 s and at most the manifest
         cache period (0: not cacheable)."""
-        return min(self.url_expires_seconds // ANSWER_CACHE_FRACTION, MAX_ANSWER_CACHE_SECONDS,
-                   int(self.manifest_cache_seconds))
+        return min(self.url_expires_seconds // ANSWER_CACHE_FRACTION, MAX_ANSWER_CACHE_SECONDS, int(self.manifest_cache_seconds))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,12 +79,22 @@ class Settings:
             bucket=bucket,
             allowed_origins=_origins(env.get("PRESIGN_ALLOWED_ORIGINS", "")),
             url_expires_seconds=int(
-                _number(env, "PRESIGN_URL_EXPIRES_SECONDS", DEFAULT_URL_EXPIRES_SECONDS,
-                        low=1, high=MAX_URL_EXPIRES_SECONDS, integer=True)
+                _number(
+                    env,
+                    "PRESIGN_URL_EXPIRES_SECONDS",
+                    DEFAULT_URL_EXPIRES_SECONDS,
+                    low=1,
+                    high=MAX_URL_EXPIRES_SECONDS,
+                    integer=True,
+                )
             ),
             manifest_cache_seconds=_number(
-                env, "PRESIGN_MANIFEST_CACHE_SECONDS", DEFAULT_MANIFEST_CACHE_SECONDS,
-                low=0, high=24 * 3600, integer=False,
+                env,
+                "PRESIGN_MANIFEST_CACHE_SECONDS",
+                DEFAULT_MANIFEST_CACHE_SECONDS,
+                low=0,
+                high=24 * 3600,
+                integer=False,
             ),
         )
 
@@ -97,15 +106,11 @@ def _origins(raw: str) -> frozenset[str]:
         return frozenset(DEFAULT_ALLOWED_ORIGINS)
     for origin in origins:
         if not _ORIGIN.match(origin):
-            raise ConfigError(
-                "PRESIGN_ALLOWED_ORIGINS must list origins like https://host[:port], comma-separated"
-            )
+            raise ConfigError("PRESIGN_ALLOWED_ORIGINS must list origins like https://host[:port], comma-separated")
     return frozenset(origins)
 
 
-def _number(
-    env: Mapping[str, str], name: str, default: float, *, low: float, high: float, integer: bool
-) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, *, low: float, high: float, integer: bool) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default

@@ -9,14 +9,15 @@ import pytest
 
 from devtools.s3_server import FAKE_AWS_ENV, S3Server, running_s3_server
 
-
 # Slow tests: a whole Dagster job, a browser, a database or a subprocess code location.
 # `pytest -m "not e2e"` is the fast loop (about half a minute); CI runs everything.
-E2E_MODULES = frozenset({
-    "tests/assets/test_weekly_refresh.py",
-    "tests/assets/test_quality_gates.py",
-    "tests/deployment/test_dagster_instance.py",
-})
+E2E_MODULES = frozenset(
+    {
+        "tests/assets/test_weekly_refresh.py",
+        "tests/assets/test_quality_gates.py",
+        "tests/deployment/test_dagster_instance.py",
+    }
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -45,8 +46,16 @@ def s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Serve
 @pytest.fixture(autouse=True)
 def _no_real_aws_or_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see a developer's real credentials, token or deployment settings."""
-    for name in ("CDR_FYI_API_TOKEN", "CDR_DASHBOARD_BUCKET", "DAGSTER_DEPLOYMENT", "SLACK_WEBHOOK_URL",
-                 "CDR_FYI_API_URL", "CDR_FYI_SITE_URL", "CDR_DATA_DIR", "AWS_PROFILE"):
+    for name in (
+        "CDR_FYI_API_TOKEN",
+        "CDR_DASHBOARD_BUCKET",
+        "DAGSTER_DEPLOYMENT",
+        "SLACK_WEBHOOK_URL",
+        "CDR_FYI_API_URL",
+        "CDR_FYI_SITE_URL",
+        "CDR_DATA_DIR",
+        "AWS_PROFILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in FAKE_AWS_ENV.items():
         monkeypatch.setenv(name, value)

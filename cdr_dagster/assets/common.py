@@ -1,7 +1,6 @@
 """What every asset of the platform shares: owner, kinds, freshness, and the metadata a week's
 table reports so it can be read in the UI."""
 
-
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -43,9 +42,7 @@ DATASET_OPTIONS: dict[str, Any] = dict(
 def table_metadata(frame: pd.DataFrame, newest_first_by: str | None = None) -> dict[str, Any]:
     """Row count, column schema and a markdown preview of the rows people look at first: the
     newest ones when the table has a time column (``newest_first_by``)."""
-    schema = dg.TableSchema(
-        columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()]
-    )
+    schema = dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
     shown = frame
     if newest_first_by and newest_first_by in frame.columns:
         shown = frame.sort_values(newest_first_by, ascending=False, kind="stable")
@@ -60,9 +57,7 @@ def table_metadata(frame: pd.DataFrame, newest_first_by: str | None = None) -> d
 def check_result(outcome: Outcome, warning: bool = False) -> dg.AssetCheckResult:
     """A quality rule's outcome as a Dagster check result (lists and dicts as JSON metadata)."""
     metadata = {
-        k: dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v
-        for k, v in outcome.metadata.items()
-        if v is not None
+        k: dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v for k, v in outcome.metadata.items() if v is not None
     }
     return dg.AssetCheckResult(
         passed=outcome.passed,

@@ -164,8 +164,7 @@ class CdrFyiClient:
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_RetryableError),
-            stop=tenacity.stop_after_attempt(self.max_attempts)
-            | tenacity.stop_after_delay(self.max_retry_seconds),
+            stop=tenacity.stop_after_attempt(self.max_attempts) | tenacity.stop_after_delay(self.max_retry_seconds),
             wait=self._wait,
             sleep=self._sleep,
             before_sleep=before_sleep,
@@ -201,9 +200,7 @@ class CdrFyiClient:
         except requests.Timeout:
             raise _RetryableError(f"timed out after {self.timeout[1]:g}s on {where}") from None
         except requests.ConnectionError as error:
-            raise _RetryableError(
-                f"could not connect to {self.base_url} for {where}: {type(error).__name__}"
-            ) from None
+            raise _RetryableError(f"could not connect to {self.base_url} for {where}: {type(error).__name__}") from None
 
         status = response.status_code
         if status in RETRYABLE_STATUSES:
@@ -233,7 +230,5 @@ class CdrFyiClient:
             raise CdrFyiApiError(f"cdr.fyi's answer on {where} lacks the {table!r} key (found {keys})")
         rows = body[table]
         if not isinstance(rows, list):
-            raise CdrFyiApiError(
-                f"cdr.fyi's {table!r} on {where} is a {type(rows).__name__}, not a list of records"
-            )
+            raise CdrFyiApiError(f"cdr.fyi's {table!r} on {where} is a {type(rows).__name__}, not a list of records")
         return rows

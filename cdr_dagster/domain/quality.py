@@ -147,12 +147,14 @@ def never_decreasing(frame: pd.DataFrame, columns: Sequence[str], key: str, data
         falling = values.diff() < 0
         for position in list(frame.index[falling])[:SHOWN]:
             before = frame.index.get_loc(position) - 1
-            drops.append({
-                "column": column,
-                key: _show(frame.at[position, key]),
-                "from": str(values.iloc[before]),
-                "to": str(values.at[position]),
-            })
+            drops.append(
+                {
+                    "column": column,
+                    key: _show(frame.at[position, key]),
+                    "from": str(values.iloc[before]),
+                    "to": str(values.at[position]),
+                }
+            )
     if drops:
         return Outcome(False, f"{dataset}: cumulative values decrease ({len(drops)} drops)", {"drops": drops})
     return Outcome(True, f"{dataset}: {len(columns)} cumulative columns never decrease")
@@ -201,16 +203,13 @@ def within_band(value: float, published: float | None, band: float, what: str) -
     if not low <= value <= high:
         return Outcome(
             False,
-            f"{what} is {value:g}, outside ±{band:.0%} of the published {published:g} "
-            f"({low:g} .. {high:g})",
+            f"{what} is {value:g}, outside ±{band:.0%} of the published {published:g} ({low:g} .. {high:g})",
             meta,
         )
     return Outcome(True, f"{what} is {value:g}, within ±{band:.0%} of the published {published:g}", meta)
 
 
-def within_range(
-    frame: pd.DataFrame, column: str, low: float, high: float | None, key: str, dataset: str
-) -> Outcome:
+def within_range(frame: pd.DataFrame, column: str, low: float, high: float | None, key: str, dataset: str) -> Outcome:
     """Every value of ``column`` is a number from ``low`` to ``high`` (no upper bound when None);
     a failure names the rows by ``key``."""
     values = pd.to_numeric(frame[column], errors="coerce")

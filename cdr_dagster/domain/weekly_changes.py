@@ -83,10 +83,12 @@ def weekly_changes(before: Week, now: Week) -> dict[str, Any]:
         "largest_new_orders": largest,
         "new_purchasers": _new_entities(before, now, "purchasers", "purchaser_id"),
         "new_suppliers": _new_entities(before, now, "suppliers", "supplier_id"),
-        "tons_purchased_change": _delta(_last(now.orders_for_viz, "tons_purchased_cum"),
-                                        _last(before.orders_for_viz, "tons_purchased_cum")),
-        "tons_delivered_change": _delta(_last(now.orders_for_viz, "tons_delivered_cum"),
-                                        _last(before.orders_for_viz, "tons_delivered_cum")),
+        "tons_purchased_change": _delta(
+            _last(now.orders_for_viz, "tons_purchased_cum"), _last(before.orders_for_viz, "tons_purchased_cum")
+        ),
+        "tons_delivered_change": _delta(
+            _last(now.orders_for_viz, "tons_delivered_cum"), _last(before.orders_for_viz, "tons_delivered_cum")
+        ),
         "dollars_spent_change": _delta(now.dollars_spent, before.dollars_spent),
     }
 

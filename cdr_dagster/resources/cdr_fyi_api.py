@@ -57,8 +57,7 @@ class CdrFyiApi(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if not self.use_sample and not self.token:
             raise dg.Failure(
-                f"{TOKEN_ENV_VAR} is not set: the cdr.fyi pull needs a partner API token "
-                "(cdr.fyi, Settings > API Access)."
+                f"{TOKEN_ENV_VAR} is not set: the cdr.fyi pull needs a partner API token (cdr.fyi, Settings > API Access)."
             )
 
     def _limiter(self, token: str) -> SlidingWindowLimiter:

@@ -53,9 +53,7 @@ class CdrFyiSite(DollarsSpentSource):
         if self.use_sample:
             session.mount(self.url, SampleFrontPageAdapter())
         try:
-            response = session.get(
-                self.url, headers={"User-Agent": USER_AGENT}, timeout=self.timeout_seconds
-            )
+            response = session.get(self.url, headers={"User-Agent": USER_AGENT}, timeout=self.timeout_seconds)
         except requests.RequestException as error:
             raise dg.Failure(f"could not fetch {self.url}: {type(error).__name__}") from None
         if response.status_code != 200:

@@ -55,7 +55,6 @@ class CsvIOManager(dg.ConfigurableIOManager):
         key = self.storage.newest_dated_key(prefix, name)
         if key is None:
             raise FileNotFoundError(
-                f"no stored version of {name} under {self.storage.location(prefix + '/')}: "
-                f"materialize {name} first"
+                f"no stored version of {name} under {self.storage.location(prefix + '/')}: materialize {name} first"
             )
         return csv_bytes_to_frame(self.storage.read_bytes(key))

@@ -31,9 +31,7 @@ class DroppedFile(dg.ConfigurableResource):
 
     storage: Storage
     key: str
-    sample_fallback: bool = Field(
-        default=False, description="Use the bundled sample when no file was dropped (local only)."
-    )
+    sample_fallback: bool = Field(default=False, description="Use the bundled sample when no file was dropped (local only).")
 
     # set by each kind of file
     title: str = ""

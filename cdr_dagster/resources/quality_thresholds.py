@@ -13,9 +13,5 @@ class QualityThresholds(dg.ConfigurableResource):
     dollars_spent_band: float = Field(
         default=0.50, description="Blocking: dollars spent must stay within ± this share of the published value."
     )
-    row_count_warn_share: float = Field(
-        default=0.10, description="Warning: a raw table's row count moved more than this share."
-    )
-    totals_warn_share: float = Field(
-        default=0.25, description="Warning: total tons or dollars moved more than this share."
-    )
+    row_count_warn_share: float = Field(default=0.10, description="Warning: a raw table's row count moved more than this share.")
+    totals_warn_share: float = Field(default=0.25, description="Warning: total tons or dollars moved more than this share.")

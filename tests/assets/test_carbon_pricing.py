@@ -40,7 +40,9 @@ def test_without_a_dropped_file_the_labelled_sample_is_used(tmp_path: Path, monk
 
 def test_a_dropped_file_wins_over_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "raw").mkdir()
-    (tmp_path / "raw/world_bank_carbon_pricing.csv").write_text("year,countries_count,global_emissions_pct\n2024,55,24.1\n2025,59,27.9\n")
+    (tmp_path / "raw/world_bank_carbon_pricing.csv").write_text(
+        "year,countries_count,global_emissions_pct\n2024,55,24.1\n2025,59,27.9\n"
+    )
     result = _materialize(tmp_path, monkeypatch)
     assert result.success
     [materialization] = result.asset_materializations_for_node("carbon_pricing")

@@ -62,8 +62,11 @@ class World:
 @pytest.fixture()
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     tables = copy.deepcopy(sample_tables())
-    with FakeCdrFyi(tables, TOKEN) as api, serving({"/": (200, CURRENT_PAGE)}) as site, \
-            dg.DagsterInstance.ephemeral() as instance:
+    with (
+        FakeCdrFyi(tables, TOKEN) as api,
+        serving({"/": (200, CURRENT_PAGE)}) as site,
+        dg.DagsterInstance.ephemeral() as instance,
+    ):
         monkeypatch.setenv("CDR_FYI_API_TOKEN", TOKEN)
         monkeypatch.setenv("CDR_FYI_API_URL", api.base_url)
         monkeypatch.setenv("CDR_FYI_SITE_URL", site.url("/"))
@@ -101,7 +104,10 @@ def test_a_shrunken_orders_table_publishes_nothing(world: World) -> None:
     failed = failed_checks(result)
     assert list(failed) == [f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"]
     assert failed[f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"].metadata["published_rows"].value == 3000
-    assert "shrank from 3000 published rows to 299 (more than 20% fewer; at least 2400 expected)" in failed[f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"].description
+    assert (
+        "shrank from 3000 published rows to 299 (more than 20% fewer; at least 2400 expected)"
+        in failed[f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"].description
+    )
     assert world.published() == before
 
     world.api.tables["orders"] = orders  # cdr.fyi recovers: the next run publishes again
@@ -122,9 +128,16 @@ def test_an_order_without_id_publishes_nothing(world: World) -> None:
 
 def test_a_decreasing_cumulative_series_publishes_nothing(world: World) -> None:
     before = publish_a_good_week(world)
-    refund = dict(world.api.tables["orders"][0], order_id="refund-0001", announcement_date="2026-11-23",
-                  type_of_agreement="Credit Sale", method="Biochar Carbon Removal", price_usd=-5e10,
-                  tons_purchased=1.0, tons_delivered=0.0)
+    refund = dict(
+        world.api.tables["orders"][0],
+        order_id="refund-0001",
+        announcement_date="2026-11-23",
+        type_of_agreement="Credit Sale",
+        method="Biochar Carbon Removal",
+        price_usd=-5e10,
+        tons_purchased=1.0,
+        tons_delivered=0.0,
+    )
     world.api.tables["orders"].append(refund)
     result = world.run()
     assert not result.success
@@ -188,8 +201,14 @@ def test_a_broken_ccn_file_publishes_nothing_and_names_the_lines(world: World) -
 
 def test_a_new_week_publishes_and_says_what_changed(world: World) -> None:
     publish_a_good_week(world)
-    new_order = dict(world.api.tables["orders"][0], order_id="new-order-0001", announcement_date="2026-11-24",
-                     type_of_agreement="Credit Sale", tons_purchased=1234.0, price_usd=None)
+    new_order = dict(
+        world.api.tables["orders"][0],
+        order_id="new-order-0001",
+        announcement_date="2026-11-24",
+        type_of_agreement="Credit Sale",
+        tons_purchased=1234.0,
+        price_usd=None,
+    )
     world.api.tables["orders"].append(new_order)
     result = world.run()
     assert result.success
@@ -207,10 +226,17 @@ def test_gates_hold_on_s3_too(s3, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     storage = S3Storage(s3=S3Resource(region_name="ca-central-1"), bucket=BUCKET)
     storage.write_bytes("raw/ccn_companies.csv", sample_bytes(CCN_COMPANIES_FILE))
     storage.write_bytes("raw/world_bank_carbon_pricing.csv", sample_bytes(CARBON_PRICING_FILE))
-    with FakeCdrFyi(copy.deepcopy(sample_tables()), TOKEN) as api, \
-            serving({"/": (200, CURRENT_PAGE)}) as site, dg.DagsterInstance.ephemeral() as instance:
-        for name, value in {"CDR_FYI_API_TOKEN": TOKEN, "CDR_FYI_API_URL": api.base_url,
-                            "CDR_FYI_SITE_URL": site.url("/"), "CDR_DASHBOARD_BUCKET": BUCKET}.items():
+    with (
+        FakeCdrFyi(copy.deepcopy(sample_tables()), TOKEN) as api,
+        serving({"/": (200, CURRENT_PAGE)}) as site,
+        dg.DagsterInstance.ephemeral() as instance,
+    ):
+        for name, value in {
+            "CDR_FYI_API_TOKEN": TOKEN,
+            "CDR_FYI_API_URL": api.base_url,
+            "CDR_FYI_SITE_URL": site.url("/"),
+            "CDR_DASHBOARD_BUCKET": BUCKET,
+        }.items():
             monkeypatch.setenv(name, value)
         job = build_definitions("test").resolve_job_def("weekly_refresh")
         assert job.execute_in_process(instance=instance).success

@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from cdr_dagster.assets.automation.alerts import weekly_refresh_failure_alert
 from cdr_dagster.assets.automation import freshness, jobs
+from cdr_dagster.assets.automation.alerts import weekly_refresh_failure_alert
 from cdr_dagster.assets.automation.freshness import late_assets, staleness_alert, staleness_text
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.domain.datasets import DATASET_NAMES
@@ -93,7 +93,9 @@ def test_a_stale_asset_gives_one_alert_a_day_naming_how_late_it_is(monkeypatch: 
             nonlocal cursor
             before = len(slack.received)
             context = dg.build_sensor_context(
-                instance=instance, repository_def=repository, cursor=cursor,
+                instance=instance,
+                repository_def=repository,
+                cursor=cursor,
                 resources={"slack": SlackWebhook(webhook_url=slack.url("/hook"))},
             )
             staleness_alert(context)
@@ -140,8 +142,10 @@ def test_a_failed_run_is_posted_to_slack_naming_the_failed_step(tmp_path: Path, 
         run = instance.get_run_by_id(result.run_id)
         [failure] = [e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE"]
         context = dg.build_run_status_sensor_context(
-            sensor_name="weekly_refresh_failure_alert", dagster_event=failure,
-            dagster_instance=instance, dagster_run=run,
+            sensor_name="weekly_refresh_failure_alert",
+            dagster_event=failure,
+            dagster_instance=instance,
+            dagster_run=run,
         ).for_run_failure()
         weekly_refresh_failure_alert(context, slack=SlackWebhook(webhook_url=slack.url("/hook")))
         [(method, path, body)] = slack.received

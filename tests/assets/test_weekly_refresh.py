@@ -13,11 +13,11 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from cdr_dagster.domain.datasets import DATASET_NAMES as DATASETS
-from cdr_dagster.domain.datasets import DATASETS as SPECS
 from cdr_dagster.assets.publication.assets import INPUT_ASSETS
 from cdr_dagster.cdr_fyi.sample import sample_tables
 from cdr_dagster.definitions import build_definitions
+from cdr_dagster.domain.datasets import DATASET_NAMES as DATASETS
+from cdr_dagster.domain.datasets import DATASETS as SPECS
 from cdr_dagster.domain.layout import utc_date_stamp
 from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes
 from devtools.fake_cdr_fyi import FakeCdrFyi
@@ -51,15 +51,24 @@ def without_archive(keys: set[str]) -> set[str]:
 def test_the_code_location_loads_as_dagster_dev_loads_it(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     defs = build_definitions("local")
     job = defs.resolve_job_def("weekly_refresh")
     assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} >= {
-        "cdr_fyi_orders", "cdr_fyi_purchasers", "cdr_fyi_suppliers", "cdr_fyi_marketplaces",
-        "ccn_companies_file", "ccn_companies", *DATASETS, "dashboard_publication",
+        "cdr_fyi_orders",
+        "cdr_fyi_purchasers",
+        "cdr_fyi_suppliers",
+        "cdr_fyi_marketplaces",
+        "ccn_companies_file",
+        "ccn_companies",
+        *DATASETS,
+        "dashboard_publication",
     }
 
 
@@ -132,7 +141,8 @@ def test_test_deployment_refresh_writes_the_same_keys_to_s3(s3, tmp_path: Path) 
     front_page = {"/": (200, (PAGES / "current.html").read_bytes())}
     with FakeCdrFyi(sample_tables(), TOKEN) as api, serving(front_page) as site:
         env = {
-            **os.environ, **s3.env(),
+            **os.environ,
+            **s3.env(),
             "DAGSTER_DEPLOYMENT": "test",
             "DAGSTER_HOME": str(tmp_path),
             "CDR_DASHBOARD_BUCKET": BUCKET,
@@ -142,8 +152,20 @@ def test_test_deployment_refresh_writes_the_same_keys_to_s3(s3, tmp_path: Path) 
         }
         (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         run = subprocess.run(
-            [str(Path(sys.executable).parent / "dagster"), "job", "execute", "-m", "cdr_dagster.definitions", "-j", "weekly_refresh"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+            [
+                str(Path(sys.executable).parent / "dagster"),
+                "job",
+                "execute",
+                "-m",
+                "cdr_dagster.definitions",
+                "-j",
+                "weekly_refresh",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         requests_made = api.requests
     output = run.stdout + run.stderr
@@ -155,8 +177,13 @@ def test_test_deployment_refresh_writes_the_same_keys_to_s3(s3, tmp_path: Path) 
     manifest = json.loads(client.get_object(Bucket=BUCKET, Key="processed/manifest.json")["Body"].read())
     assert manifest["deployment"] == "test"
     assert {d: e["source"] for d, e in manifest["datasets"].items()} == {
-        "orders_for_viz": "live", "purchasers_for_viz": "live", "latest_deals": "live",
-        "suppliers_for_viz": "live", "dollars_spent": "live", "ccn_data": "dropped", "carbon_pricing": "dropped",
+        "orders_for_viz": "live",
+        "purchasers_for_viz": "live",
+        "latest_deals": "live",
+        "suppliers_for_viz": "live",
+        "dollars_spent": "live",
+        "ccn_data": "dropped",
+        "carbon_pricing": "dropped",
     }
     dollars = client.get_object(Bucket=BUCKET, Key=f"processed/dollars_spent_{stamp}.csv")["Body"].read()
     assert dollars == b"metric,value\ndollars_spent,1234567890.0\n"

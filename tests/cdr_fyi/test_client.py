@@ -20,11 +20,20 @@ def _orders(n: int) -> list[dict]:
     return [{"order_id": f"o{i:05d}", "tons_purchased": i} for i in range(n)]
 
 
-def _client(fake: FakeCdrFyi, tmp_path: Path, sleeps: list[float] | None = None, messages: list[str] | None = None,
-            token: str = TOKEN, **options) -> CdrFyiClient:
+def _client(
+    fake: FakeCdrFyi,
+    tmp_path: Path,
+    sleeps: list[float] | None = None,
+    messages: list[str] | None = None,
+    token: str = TOKEN,
+    **options,
+) -> CdrFyiClient:
     limiter = SlidingWindowLimiter(tmp_path / "limit.sqlite3", [Window(1000, 60.0)])
     return CdrFyiClient(
-        fake.base_url, token, session=requests.Session(), limiter=limiter,
+        fake.base_url,
+        token,
+        session=requests.Session(),
+        limiter=limiter,
         sleep=(sleeps.append if sleeps is not None else lambda s: None),
         log=(messages.append if messages is not None else lambda m: None),
         **options,
@@ -98,9 +107,14 @@ def test_timeouts_and_connection_errors_are_retried(fake: FakeCdrFyi, tmp_path: 
     closed = FakeCdrFyi({"orders": []}, TOKEN).start()
     url = closed.base_url
     closed.stop()
-    client = CdrFyiClient(url, TOKEN, session=requests.Session(),
-                          limiter=SlidingWindowLimiter(tmp_path / "l2.sqlite3", [Window(100, 60)]),
-                          sleep=lambda s: None, max_attempts=3)
+    client = CdrFyiClient(
+        url,
+        TOKEN,
+        session=requests.Session(),
+        limiter=SlidingWindowLimiter(tmp_path / "l2.sqlite3", [Window(100, 60)]),
+        sleep=lambda s: None,
+        max_attempts=3,
+    )
     with pytest.raises(CdrFyiApiError, match=r"orders page 1 failed after 3 attempts.*could not connect"):
         client.fetch_table("orders")
 
@@ -156,8 +170,9 @@ def test_limiter_waits_for_the_oldest_request_to_leave_the_window(tmp_path: Path
         sleeps.append(seconds)
         clock["now"] += seconds
 
-    limiter = SlidingWindowLimiter(tmp_path / "l.sqlite3", [Window(2, 10.0), Window(3, 100.0)],
-                                   clock=lambda: clock["now"], sleep=sleep)
+    limiter = SlidingWindowLimiter(
+        tmp_path / "l.sqlite3", [Window(2, 10.0), Window(3, 100.0)], clock=lambda: clock["now"], sleep=sleep
+    )
     assert limiter.acquire() == 0.0  # t=100
     clock["now"] = 104.0
     assert limiter.acquire() == 0.0  # t=104: 2 in the last 10 s
@@ -169,9 +184,15 @@ def test_limiter_waits_for_the_oldest_request_to_leave_the_window(tmp_path: Path
 
 
 def _pull_in_process(base_url: str, table: str, state_dir: str) -> int:
-    api = CdrFyiApi(base_url=base_url, token=TOKEN, requests_per_minute=6, requests_per_hour=1000,
-                    rate_window_scale=0.02, rate_window_margin_seconds=0.5,
-                    rate_limit_dir=state_dir)
+    api = CdrFyiApi(
+        base_url=base_url,
+        token=TOKEN,
+        requests_per_minute=6,
+        requests_per_hour=1000,
+        rate_window_scale=0.02,
+        rate_window_margin_seconds=0.5,
+        rate_limit_dir=state_dir,
+    )
     return len(api.fetch_table(table).records)
 
 

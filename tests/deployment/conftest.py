@@ -28,8 +28,14 @@ from devtools.s3_server import FAKE_AWS_ENV, S3Server
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_PATH = ROOT / "deployment" / "deployments.toml"
-SHIPPED = ("deployment/__init__.py", "deployment/deploy.py", "deployment/deployments.toml",
-           "presign_lambda", "dashboard/src", "dashboard/vendor/chart.umd.min.js")
+SHIPPED = (
+    "deployment/__init__.py",
+    "deployment/deploy.py",
+    "deployment/deployments.toml",
+    "presign_lambda",
+    "dashboard/src",
+    "dashboard/vendor/chart.umd.min.js",
+)
 GIT_EMAIL = "deployer@example.com"
 PRESIGN_ROLE = "cdr-dashboard-presign"
 PLACEHOLDER_CODE = b"# placeholder: run deployment/deploy.py to install presign_lambda\n"
@@ -60,8 +66,14 @@ class Checkout:
 
     def deploy(self, *args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
         """Run this checkout's deployment/deploy.py as the team does, in a subprocess."""
-        return subprocess.run([sys.executable, str(self.path / "deployment" / "deploy.py"), *args],
-                              cwd=self.path, env=dict(env), capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, str(self.path / "deployment" / "deploy.py"), *args],
+            cwd=self.path,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 @pytest.fixture()
@@ -98,8 +110,13 @@ class Aws:
     config: Config
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name="ca-central-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name="ca-central-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def env(self, **overrides: str) -> dict[str, str]:
         """A deploy.py environment: fake credentials, every AWS service at moto (AWS_ENDPOINT_URL)."""
@@ -122,15 +139,17 @@ def create_stack_resources(aws: Aws) -> None:
     role = iam.create_role(
         RoleName=PRESIGN_ROLE,
         AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-                                 '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
+        '"Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}',
     )["Role"]["Arn"]
     for deployment in aws.config.deployments.values():
-        s3.create_bucket(Bucket=deployment.bucket,
-                         CreateBucketConfiguration={"LocationConstraint": deployment.region})
+        s3.create_bucket(Bucket=deployment.bucket, CreateBucketConfiguration={"LocationConstraint": deployment.region})
         s3.put_bucket_versioning(Bucket=deployment.bucket, VersioningConfiguration={"Status": "Enabled"})
         lam.create_function(
-            FunctionName=deployment.function, Runtime="python3.12", Handler="presign_lambda.handler.handler",
-            Role=role, Code={"ZipFile": placeholder_zip()},
+            FunctionName=deployment.function,
+            Runtime="python3.12",
+            Handler="presign_lambda.handler.handler",
+            Role=role,
+            Code={"ZipFile": placeholder_zip()},
             Environment={"Variables": {"CDR_DASHBOARD_BUCKET": deployment.bucket}},
         )
         lam.create_alias(FunctionName=deployment.function, Name=deployment.alias, FunctionVersion="$LATEST")

@@ -52,8 +52,9 @@ class PostgresServer:
         """A psycopg2 connection over TCP with the password (autocommit)."""
         import psycopg2
 
-        connection = psycopg2.connect(host=self.host, port=self.port, user=self.user,
-                                      password=self.password, dbname=self.database)
+        connection = psycopg2.connect(
+            host=self.host, port=self.port, user=self.user, password=self.password, dbname=self.database
+        )
         connection.autocommit = True
         return connection
 
@@ -119,23 +120,56 @@ def running_postgres(database: str = "dagster_test", user: str = "dagster") -> I
         if account is not None:
             for path in (root, sockets, root / "password"):
                 os.chown(path, account.pw_uid, account.pw_gid)
-        _run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", user, f"--pwfile={root / 'password'}",
-              "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"], "initdb")
+        _run(
+            [
+                *prefix,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                user,
+                f"--pwfile={root / 'password'}",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            "initdb",
+        )
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c full_page_writes=off"
         # -w: pg_ctl polls the server until it accepts connections (or the timeout passes)
-        start = subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
-                                "-t", str(START_TIMEOUT_S), "-o", options, "start"],
-                               capture_output=True, text=True, timeout=START_TIMEOUT_S + 10)
+        start = subprocess.run(
+            [
+                *prefix,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                "-o",
+                options,
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S + 10,
+        )
         if start.returncode != 0:
             server_log = log.read_text() if log.exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {start.stdout}{start.stderr}\n{server_log}")
         try:
             _run([*prefix, str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], "pg_isready")
-            _run([*prefix, str(bindir / "createdb"), "-h", str(sockets), "-p", str(port), "-U", user, database],
-                 "createdb")
+            _run([*prefix, str(bindir / "createdb"), "-h", str(sockets), "-p", str(port), "-U", user, database], "createdb")
             yield PostgresServer(host="127.0.0.1", port=port, user=user, password=password, database=database)
         finally:
-            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                           capture_output=True, timeout=START_TIMEOUT_S)
+            subprocess.run(
+                [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                timeout=START_TIMEOUT_S,
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)

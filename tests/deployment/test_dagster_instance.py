@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cdr_dagster.cdr_fyi.sample import sample_tables
 from cdr_dagster.domain.datasets import DATASET_NAMES as DATASETS
 from cdr_dagster.resources.csv_io_manager import utc_date_stamp
-from cdr_dagster.cdr_fyi.sample import sample_tables
 from cdr_dagster.sample_data import CCN_COMPANIES_FILE, sample_bytes
 from deployment.deploy import load_config
-from tests.deployment.conftest import CONFIG_PATH, ROOT
-from tests.deployment.postgres import PostgresServer, PostgresUnavailable, running_postgres, server_bindir
 from devtools.fake_cdr_fyi import FakeCdrFyi
 from devtools.s3_server import S3Server
 from devtools.static_site import serving
+from tests.deployment.conftest import CONFIG_PATH, ROOT
+from tests.deployment.postgres import PostgresServer, PostgresUnavailable, running_postgres, server_bindir
 
 INSTANCE_DIR = ROOT / "deployment" / "dagster"
 BIN = Path(sys.executable).parent
@@ -62,22 +62,41 @@ def test_postgresql_server_binaries_are_installed() -> None:
 # Instance configuration
 # ---------------------------------------------------------------------------------------------
 
+
 def test_test_and_prod_instances_are_the_same_configuration() -> None:
     test = yaml.safe_load((INSTANCE_DIR / "test" / "dagster.yaml").read_text())
     prod = yaml.safe_load((INSTANCE_DIR / "prod" / "dagster.yaml").read_text())
-    assert test == prod == {
-        "storage": {"postgres": {"postgres_db": {
-            "hostname": {"env": "DAGSTER_PG_HOST"}, "port": {"env": "DAGSTER_PG_PORT"},
-            "username": {"env": "DAGSTER_PG_USERNAME"}, "password": {"env": "DAGSTER_PG_PASSWORD"},
-            "db_name": {"env": "DAGSTER_PG_DB"}, "scheme": "postgresql+psycopg2"}}},
-        "compute_logs": {"module": "dagster_aws.s3.compute_log_manager", "class": "S3ComputeLogManager",
-                         "config": {"bucket": {"env": "DAGSTER_COMPUTE_LOGS_BUCKET"},
-                                    "prefix": {"env": "DAGSTER_COMPUTE_LOGS_PREFIX"},
-                                    "skip_empty_files": True, "upload_interval": 30}},
-        "run_retries": {"enabled": True, "max_retries": 2},
-        "concurrency": {"runs": {"max_concurrent_runs": 1}},
-        "telemetry": {"enabled": False},
-    }
+    assert (
+        test
+        == prod
+        == {
+            "storage": {
+                "postgres": {
+                    "postgres_db": {
+                        "hostname": {"env": "DAGSTER_PG_HOST"},
+                        "port": {"env": "DAGSTER_PG_PORT"},
+                        "username": {"env": "DAGSTER_PG_USERNAME"},
+                        "password": {"env": "DAGSTER_PG_PASSWORD"},
+                        "db_name": {"env": "DAGSTER_PG_DB"},
+                        "scheme": "postgresql+psycopg2",
+                    }
+                }
+            },
+            "compute_logs": {
+                "module": "dagster_aws.s3.compute_log_manager",
+                "class": "S3ComputeLogManager",
+                "config": {
+                    "bucket": {"env": "DAGSTER_COMPUTE_LOGS_BUCKET"},
+                    "prefix": {"env": "DAGSTER_COMPUTE_LOGS_PREFIX"},
+                    "skip_empty_files": True,
+                    "upload_interval": 30,
+                },
+            },
+            "run_retries": {"enabled": True, "max_retries": 2},
+            "concurrency": {"runs": {"max_concurrent_runs": 1}},
+            "telemetry": {"enabled": False},
+        }
+    )
 
 
 @pytest.mark.postgres
@@ -94,16 +113,31 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(INSTANCE_DIR / "test" / "dagster.yaml", home / "dagster.yaml")
-    instance_env = {**postgres.env(), "DAGSTER_HOME": str(home),
-                    "DAGSTER_COMPUTE_LOGS_BUCKET": LOGS_BUCKET, "DAGSTER_COMPUTE_LOGS_PREFIX": LOGS_PREFIX}
+    instance_env = {
+        **postgres.env(),
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_COMPUTE_LOGS_BUCKET": LOGS_BUCKET,
+        "DAGSTER_COMPUTE_LOGS_PREFIX": LOGS_PREFIX,
+    }
     front_page = {"/": (200, (PAGES / "current.html").read_bytes())}
     with FakeCdrFyi(sample_tables(), TOKEN) as api, serving(front_page) as site:
-        env = {**os.environ, **s3.env(), **instance_env,
-               "DAGSTER_DEPLOYMENT": "test", "CDR_DASHBOARD_BUCKET": BUCKET, "CDR_FYI_API_TOKEN": TOKEN,
-               "CDR_FYI_API_URL": api.base_url, "CDR_FYI_SITE_URL": site.url("/")}
+        env = {
+            **os.environ,
+            **s3.env(),
+            **instance_env,
+            "DAGSTER_DEPLOYMENT": "test",
+            "CDR_DASHBOARD_BUCKET": BUCKET,
+            "CDR_FYI_API_TOKEN": TOKEN,
+            "CDR_FYI_API_URL": api.base_url,
+            "CDR_FYI_SITE_URL": site.url("/"),
+        }
         run = subprocess.run(
             [str(BIN / "dagster"), "job", "execute", "-m", "cdr_dagster.definitions", "-j", "weekly_refresh"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
 
@@ -111,8 +145,10 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
     with postgres.connect() as connection, connection.cursor() as cursor:
         cursor.execute("SELECT run_id, pipeline_name, status FROM runs")
         [(run_id, job_name, status)] = cursor.fetchall()
-        cursor.execute("SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = %s",
-                       (run_id, DagsterEventType.RUN_SUCCESS.value))  # stored as PIPELINE_SUCCESS
+        cursor.execute(
+            "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = %s",
+            (run_id, DagsterEventType.RUN_SUCCESS.value),
+        )  # stored as PIPELINE_SUCCESS
         assert (job_name, status, cursor.fetchone()[0]) == ("weekly_refresh", "SUCCESS", 1)
     # nothing went to the local folder: no SQLite history, no telemetry
     assert sorted(p.name for p in home.iterdir()) == ["dagster.yaml"]
@@ -124,9 +160,11 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
     try:
         [record] = instance.get_runs()
         assert (record.run_id, record.job_name, record.status) == (run_id, "weekly_refresh", DagsterRunStatus.SUCCESS)
-        assert (type(instance.run_storage).__name__, type(instance.event_log_storage).__name__,
-                type(instance.schedule_storage).__name__) == (
-            "PostgresRunStorage", "PostgresEventLogStorage", "PostgresScheduleStorage")
+        assert (
+            type(instance.run_storage).__name__,
+            type(instance.event_log_storage).__name__,
+            type(instance.schedule_storage).__name__,
+        ) == ("PostgresRunStorage", "PostgresEventLogStorage", "PostgresScheduleStorage")
         assert isinstance(instance.compute_log_manager, S3ComputeLogManager)
         assert (instance.run_retries_enabled, instance.run_retries_max_retries, instance.telemetry_enabled) == (True, 2, False)
         captured = instance.all_logs(run_id, of_type=DagsterEventType.LOGS_CAPTURED)
@@ -136,8 +174,9 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
 
     # every step's stderr is in the logs bucket, under the prefix, one file per step process
     log_keys = {o["Key"] for o in client.list_objects_v2(Bucket=LOGS_BUCKET).get("Contents", [])}
-    expected = {f"{LOGS_PREFIX}/storage/{run_id}/compute_logs/{e.dagster_event.event_specific_data.file_key}.err"
-                for e in captured}
+    expected = {
+        f"{LOGS_PREFIX}/storage/{run_id}/compute_logs/{e.dagster_event.event_specific_data.file_key}.err" for e in captured
+    }
     assert len(captured) == len(steps) > 0
     assert {k for k in log_keys if k.endswith(".err")} == expected
     assert {k for k in log_keys if not k.endswith(".err")} <= {k[:-4] + ".out" for k in expected}
@@ -146,8 +185,7 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
     manifest = json.loads(client.get_object(Bucket=BUCKET, Key="processed/manifest.json")["Body"].read())
     stamp = utc_date_stamp()
     assert manifest["deployment"] == "test"
-    assert {d: e["key"] for d, e in manifest["datasets"].items()} == {
-        d: f"processed/{d}_{stamp}.csv" for d in DATASETS}
+    assert {d: e["key"] for d, e in manifest["datasets"].items()} == {d: f"processed/{d}_{stamp}.csv" for d in DATASETS}
     published = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix="processed/")["Contents"]}
     assert published >= {f"processed/{d}_{stamp}.csv" for d in DATASETS} | {"processed/manifest.json"}
 
@@ -156,13 +194,13 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
 # The container image and the code location
 # ---------------------------------------------------------------------------------------------
 
+
 def dockerfile_instructions() -> list[tuple[str, str]]:
     """(instruction, arguments) of the Dockerfile, continuation lines joined, comments dropped."""
     text = (ROOT / "Dockerfile").read_text()
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     joined = "\n".join(lines).replace("\\\n", " ")
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip())
-            for line in joined.splitlines() if line.strip()]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip()) for line in joined.splitlines() if line.strip()]
 
 
 def test_dockerfile_installs_the_locked_package_and_serves_the_code_location() -> None:
@@ -176,8 +214,9 @@ def test_dockerfile_installs_the_locked_package_and_serves_the_code_location() -
 
 
 def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies() -> None:
-    rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    rules = [
+        line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
     assert rules[0] == "*"  # everything else (.git, .venv, data, any .env) stays out
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
     copied = set()
@@ -193,7 +232,8 @@ def test_dagster_cloud_yaml_names_the_code_location_of_pyproject_and_deployments
     locations = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())["locations"]
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dagster"]
     assert [(loc["location_name"], loc["code_source"]) for loc in locations] == [
-        (pyproject["code_location_name"], {"module_name": pyproject["module_name"]})]
+        (pyproject["code_location_name"], {"module_name": pyproject["module_name"]})
+    ]
     assert load_config(CONFIG_PATH).location == pyproject["code_location_name"]
 
 
@@ -208,8 +248,12 @@ def _wait_for_health(port: int, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + CODE_SERVER_READY_TIMEOUT_S
     while time.monotonic() < deadline:
         assert server.poll() is None, f"the code server exited with {server.returncode}"
-        check = subprocess.run([str(BIN / "dagster"), "api", "grpc-health-check", "-h", "127.0.0.1", "-p", str(port)],
-                               capture_output=True, text=True, timeout=60)
+        check = subprocess.run(
+            [str(BIN / "dagster"), "api", "grpc-health-check", "-h", "127.0.0.1", "-p", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if check.returncode == 0:
             return
     pytest.fail(f"the code server did not serve on port {port} within {CODE_SERVER_READY_TIMEOUT_S} s")
@@ -220,16 +264,26 @@ def test_the_images_command_serves_the_code_location_to_the_oss_workspace(tmp_pa
     port = _free_port()
     cmd[cmd.index("-h") + 1], cmd[cmd.index("-p") + 1] = "127.0.0.1", str(port)
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "DAGSTER_HOME": str(tmp_path),
-           "DAGSTER_DEPLOYMENT": "test", "CDR_DASHBOARD_BUCKET": BUCKET,
-           "DAGSTER_CODE_SERVER_HOST": "127.0.0.1", "DAGSTER_CODE_SERVER_PORT": str(port)}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "DAGSTER_HOME": str(tmp_path),
+        "DAGSTER_DEPLOYMENT": "test",
+        "CDR_DASHBOARD_BUCKET": BUCKET,
+        "DAGSTER_CODE_SERVER_HOST": "127.0.0.1",
+        "DAGSTER_CODE_SERVER_PORT": str(port),
+    }
     with open(tmp_path / "code-server.log", "w") as log:
         server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_for_health(port, server)
         listing = subprocess.run(
             [str(BIN / "dagster"), "job", "list", "-w", str(INSTANCE_DIR / "workspace.yaml")],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         server.terminate()

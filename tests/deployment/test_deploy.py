@@ -19,9 +19,15 @@ from deployment.deploy import DeployError, LambdaPackage, build_lambda_package, 
 from tests.deployment.conftest import GIT_EMAIL, ROOT, Aws, Checkout, git, placeholder_zip
 
 LAMBDA_FILES = [
-    "presign_lambda/__init__.py", "presign_lambda/cors.py", "presign_lambda/events.py",
-    "presign_lambda/handler.py", "presign_lambda/keys.py", "presign_lambda/manifest.py",
-    "presign_lambda/s3.py", "presign_lambda/service.py", "presign_lambda/settings.py",
+    "presign_lambda/__init__.py",
+    "presign_lambda/cors.py",
+    "presign_lambda/events.py",
+    "presign_lambda/handler.py",
+    "presign_lambda/keys.py",
+    "presign_lambda/manifest.py",
+    "presign_lambda/s3.py",
+    "presign_lambda/service.py",
+    "presign_lambda/settings.py",
 ]
 # this project's page code, under the versioned prefix today's live embed never loads
 VIZ_CONTENT_TYPES = {
@@ -48,27 +54,43 @@ def alias_version(aws: Aws, deployment: str) -> str:
 
 
 def marker(aws: Aws, deployment: str, sha: str) -> dict:
-    body = aws.client("s3").get_object(Bucket=aws.config.deployments[deployment].bucket,
-                                       Key=f"deployments/{sha}.json")["Body"].read()
+    body = (
+        aws.client("s3")
+        .get_object(Bucket=aws.config.deployments[deployment].bucket, Key=f"deployments/{sha}.json")["Body"]
+        .read()
+    )
     return json.loads(body)
 
 
 def untouched(aws: Aws, deployment: str) -> bool:
     """The deployment is as the stack left it: placeholder code, no version, empty bucket."""
     placeholder = LambdaPackage(files=(), data=placeholder_zip()).code_sha256
-    return (code_sha256(aws, deployment) == placeholder and aws.versions(deployment) == ["$LATEST"]
-            and alias_version(aws, deployment) == "$LATEST" and aws.keys(deployment) == [])
+    return (
+        code_sha256(aws, deployment) == placeholder
+        and aws.versions(deployment) == ["$LATEST"]
+        and alias_version(aws, deployment) == "$LATEST"
+        and aws.keys(deployment) == []
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # What is shipped
 # ---------------------------------------------------------------------------------------------
 
+
 def test_the_lambda_zip_holds_only_the_modules_the_handler_imports() -> None:
     package = build_lambda_package(ROOT)
     assert list(package.files) == LAMBDA_FILES  # local.py (the dev server) is left out
     assert lambda_modules(ROOT / "presign_lambda") == [
-        "cors", "events", "handler", "keys", "manifest", "s3", "service", "settings"]
+        "cors",
+        "events",
+        "handler",
+        "keys",
+        "manifest",
+        "s3",
+        "service",
+        "settings",
+    ]
     # the same commit gives the same bytes, so the same CodeSha256
     assert build_lambda_package(ROOT).data == package.data
 
@@ -79,20 +101,22 @@ def test_a_lambda_module_importing_what_the_runtime_lacks_is_refused(tmp_path: P
     (package / "__init__.py").write_text("")
     (package / "handler.py").write_text("from presign_lambda import helpers\n")
     (package / "helpers.py").write_text("import requests\n")
-    with pytest.raises(DeployError, match="^helpers.py imports requests, which the Lambda runtime does not have$"):
+    with pytest.raises(DeployError, match=r"^helpers\.py imports requests, which the Lambda runtime does not have$"):
         build_lambda_package(tmp_path)
 
 
 def test_viz_files_are_the_pages_files_with_their_content_types() -> None:
     files = viz_files(ROOT)
     assert OLD_ENTRY not in files and all(key.startswith("viz/v2/") for key in files)
-    assert {key: ("text/css" if p.suffix == ".css" else "application/javascript")
-            for key, p in files.items()} == VIZ_CONTENT_TYPES
+    assert {
+        key: ("text/css" if p.suffix == ".css" else "application/javascript") for key, p in files.items()
+    } == VIZ_CONTENT_TYPES
 
 
 # ---------------------------------------------------------------------------------------------
 # Deploying to test
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("endpoints", ["AWS_ENDPOINT_URL", "per-service"])
 def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
@@ -104,7 +128,7 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
         env |= {"AWS_ENDPOINT_URL_S3": aws.endpoint_url, "AWS_ENDPOINT_URL_LAMBDA": aws.endpoint_url}
     package = build_lambda_package(checkout.path)
     before = code_sha256(aws, "test")
-    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     # today's live embed and its old code, already in the bucket
     old_code = b"/* the old chart code the live embed loads */\n"
@@ -132,19 +156,30 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
         assert obj["Body"].read() == path.read_bytes()
     # the marker: when, who, what
     document = marker(aws, "test", sha)
-    deployed_at = dt.datetime.strptime(document.pop("deployed_at"), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-    assert started <= deployed_at <= dt.datetime.now(dt.timezone.utc)
+    deployed_at = dt.datetime.strptime(document.pop("deployed_at"), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    assert started <= deployed_at <= dt.datetime.now(dt.UTC)
     assert document == {
-        "commit": sha, "deployment": "test", "deployed_by": WHO, "uncommitted_changes": False,
-        "lambda": {"function": "cdr-dashboard-presign-test", "alias": "live", "version": "1",
-                   "previous_version": "$LATEST", "code_sha256": package.code_sha256},
-        "viz": sorted(VIZ_CONTENT_TYPES), "dagster": "skipped", "forced_unverified": False,
+        "commit": sha,
+        "deployment": "test",
+        "deployed_by": WHO,
+        "uncommitted_changes": False,
+        "lambda": {
+            "function": "cdr-dashboard-presign-test",
+            "alias": "live",
+            "version": "1",
+            "previous_version": "$LATEST",
+            "code_sha256": package.code_sha256,
+        },
+        "viz": sorted(VIZ_CONTENT_TYPES),
+        "dagster": "skipped",
+        "forced_unverified": False,
     }
     assert sorted(aws.keys("test")) == sorted([*VIZ_CONTENT_TYPES, OLD_ENTRY, f"deployments/{sha}.json"])
     # what it printed
     lines = run.stdout.splitlines()
-    assert lines[0] == ("deploy {} to test: region ca-central-1, bucket cdr-dashboard-test, "
-                        "function cdr-dashboard-presign-test").format(sha)
+    assert lines[0] == (
+        f"deploy {sha} to test: region ca-central-1, bucket cdr-dashboard-test, function cdr-dashboard-presign-test"
+    )
     assert lines[-6:] == [
         "dagster: skipped (--skip-dagster)",
         f"lambda: cdr-dashboard-presign-test code updated (CodeSha256 {package.code_sha256}), "
@@ -158,9 +193,7 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
     assert untouched(aws, "prod")
 
 
-def test_each_deploy_publishes_a_new_version_so_the_previous_one_stays_for_rollback(
-    aws: Aws, checkout: Checkout
-) -> None:
+def test_each_deploy_publishes_a_new_version_so_the_previous_one_stays_for_rollback(aws: Aws, checkout: Checkout) -> None:
     first = checkout.deploy("test", "--skip-dagster", env=aws.env())
     assert first.returncode == 0, first.stderr
     first_code = code_sha256(aws, "test", "1")
@@ -176,8 +209,10 @@ def test_each_deploy_publishes_a_new_version_so_the_previous_one_stays_for_rollb
     assert code_sha256(aws, "test", "1") == first_code != code_sha256(aws, "test", "2")
     assert code_sha256(aws, "test", "2") == build_lambda_package(checkout.path).code_sha256
     assert marker(aws, "test", sha)["lambda"]["previous_version"] == "1"
-    assert ("        roll back: aws lambda update-alias --region ca-central-1 --function-name "
-            "cdr-dashboard-presign-test --name live --function-version 1") in second.stdout.splitlines()
+    assert (
+        "        roll back: aws lambda update-alias --region ca-central-1 --function-name "
+        "cdr-dashboard-presign-test --name live --function-version 1"
+    ) in second.stdout.splitlines()
 
 
 def test_uncommitted_changes_are_refused_unless_allowed_and_then_recorded(aws: Aws, checkout: Checkout) -> None:
@@ -206,10 +241,14 @@ def test_uncommitted_changes_are_refused_unless_allowed_and_then_recorded(aws: A
     git(checkout.path, "checkout", "--", "presign_lambda/keys.py")  # the throwaway checkout's git
     (checkout.path / "dashboard/src/new.js").unlink()
     prod = checkout.deploy("prod", "--skip-dagster", env=aws.env())
-    assert (prod.returncode, prod.stderr) == (3, (
-        f"deploy: refusing to deploy {checkout.sha[:12]} to prod: it was deployed to test with uncommitted "
-        "changes (--allow-dirty), so test did not run this commit. Deploy it to test from a clean checkout "
-        "first; --force-unverified skips this check.\n"))
+    assert (prod.returncode, prod.stderr) == (
+        3,
+        (
+            f"deploy: refusing to deploy {checkout.sha[:12]} to prod: it was deployed to test with uncommitted "
+            "changes (--allow-dirty), so test did not run this commit. Deploy it to test from a clean checkout "
+            "first; --force-unverified skips this check.\n"
+        ),
+    )
     assert untouched(aws, "prod")
 
 
@@ -219,14 +258,17 @@ def test_a_deployment_without_its_stack_fails_before_changing_anything(aws: Aws,
     run = checkout.deploy("test", "--skip-dagster", env=aws.env())
 
     assert run.returncode == 1
-    assert run.stderr == ("deploy: alias live of function cdr-dashboard-presign-test is not reachable "
-                          "(ResourceNotFoundException): create the stack from deployment/template.yaml first\n")
+    assert run.stderr == (
+        "deploy: alias live of function cdr-dashboard-presign-test is not reachable "
+        "(ResourceNotFoundException): create the stack from deployment/template.yaml first\n"
+    )
     assert aws.versions("test") == ["$LATEST"] and aws.keys("test") == []
 
 
 # ---------------------------------------------------------------------------------------------
 # Prod needs test first
 # ---------------------------------------------------------------------------------------------
+
 
 def test_prod_refuses_a_commit_not_deployed_to_test(aws: Aws, checkout: Checkout) -> None:
     run = checkout.deploy("prod", "--skip-dagster", env=aws.env())
@@ -292,12 +334,13 @@ def set_dagster_commands(checkout: Checkout, deployment: str, commands: list[lis
     checkout.commit(f"{deployment}: local dagster commands")
 
 
-def test_the_dagster_commands_run_in_order_with_the_commit_and_the_account(
-    aws: Aws, checkout: Checkout, tmp_path: Path
-) -> None:
+def test_the_dagster_commands_run_in_order_with_the_commit_and_the_account(aws: Aws, checkout: Checkout, tmp_path: Path) -> None:
     out = tmp_path / "shipped.txt"
-    set_dagster_commands(checkout, "test", [[sys.executable, "-c", RECORD, str(out), "{image}:{sha}",
-                                             "{deployment}", "{location}", "{ecs_cluster}"]])
+    set_dagster_commands(
+        checkout,
+        "test",
+        [[sys.executable, "-c", RECORD, str(out), "{image}:{sha}", "{deployment}", "{location}", "{ecs_cluster}"]],
+    )
 
     run = checkout.deploy("test", env=aws.env())
 
@@ -305,16 +348,13 @@ def test_the_dagster_commands_run_in_order_with_the_commit_and_the_account(
     sha = checkout.sha
     image = "123456789012.dkr.ecr.ca-central-1.amazonaws.com/cdr-dagster"  # moto's account, from STS
     assert out.read_text() == f"{image}:{sha} test cdr_dagster cdr-dagster-test"
-    command = shlex.join([sys.executable, "-c", RECORD, str(out), f"{image}:{sha}", "test", "cdr_dagster",
-                          "cdr-dagster-test"])
+    command = shlex.join([sys.executable, "-c", RECORD, str(out), f"{image}:{sha}", "test", "cdr_dagster", "cdr-dagster-test"])
     lines = run.stdout.splitlines()
     assert lines[lines.index(f"$ {command}") + 1] == f"dagster: shipped code location cdr_dagster for {sha[:12]}"
     assert marker(aws, "test", sha)["dagster"] == "shipped"
 
 
-def test_a_failing_dagster_command_stops_the_deploy_before_the_function_changes(
-    aws: Aws, checkout: Checkout
-) -> None:
+def test_a_failing_dagster_command_stops_the_deploy_before_the_function_changes(aws: Aws, checkout: Checkout) -> None:
     set_dagster_commands(checkout, "test", [[sys.executable, "-c", "raise SystemExit(7)"]])
 
     run = checkout.deploy("test", env=aws.env())
@@ -327,6 +367,7 @@ def test_a_failing_dagster_command_stops_the_deploy_before_the_function_changes(
 # ---------------------------------------------------------------------------------------------
 # Dry run
 # ---------------------------------------------------------------------------------------------
+
 
 class ConnectionCounter:
     """A TCP listener that counts the connections made to it (and answers none)."""
@@ -370,43 +411,55 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
     sha = checkout.sha
     package = build_lambda_package(checkout.path)
     image = "'<account>.dkr.ecr.ca-central-1.amazonaws.com/cdr-dagster"
-    update_service = (f"$ aws ecs update-service --region ca-central-1 --cluster cdr-dagster-{deployment} "
-                      "--service cdr-dagster-code --force-new-deployment")
+    update_service = (
+        f"$ aws ecs update-service --region ca-central-1 --cluster cdr-dagster-{deployment} "
+        "--service cdr-dagster-code --force-new-deployment"
+    )
     retag = f"$ docker buildx imagetools create --tag {image}:{deployment}' {image}:{sha}'"
-    lines = [f"deploy {sha} to {deployment}: region ca-central-1, bucket cdr-dashboard-{deployment}, "
-             f"function cdr-dashboard-presign-{deployment}",
-             "plan (dry run: nothing will be changed):"]
+    lines = [
+        f"deploy {sha} to {deployment}: region ca-central-1, bucket cdr-dashboard-{deployment}, "
+        f"function cdr-dashboard-presign-{deployment}",
+        "plan (dry run: nothing will be changed):",
+    ]
     step = 1
     if deployment == "prod":
-        lines.append(f"  1. verify: {sha[:12]} was deployed to test first: must exist "
-                     f"(s3://cdr-dashboard-test/deployments/{sha}.json)")
+        lines.append(
+            f"  1. verify: {sha[:12]} was deployed to test first: must exist (s3://cdr-dashboard-test/deployments/{sha}.json)"
+        )
         step = 2
-    lines.append(f"  {step}. package presign_lambda: 9 files, {len(package.data)} bytes, "
-                 f"CodeSha256 {package.code_sha256}")
+    lines.append(f"  {step}. package presign_lambda: 9 files, {len(package.data)} bytes, CodeSha256 {package.code_sha256}")
     lines += [f"       {name}" for name in LAMBDA_FILES]
     if deployment == "test":
-        lines += [f"  {step + 1}. dagster: ship code location cdr_dagster (4 commands)",
-                  f"       $ docker build --pull --tag {image}:{sha}' .",
-                  f"       $ docker push {image}:{sha}'",
-                  f"       {retag}", f"       {update_service}"]
+        lines += [
+            f"  {step + 1}. dagster: ship code location cdr_dagster (4 commands)",
+            f"       $ docker build --pull --tag {image}:{sha}' .",
+            f"       $ docker push {image}:{sha}'",
+            f"       {retag}",
+            f"       {update_service}",
+        ]
     else:
-        lines += [f"  {step + 1}. dagster: ship code location cdr_dagster (2 commands)",
-                  f"       {retag}", f"       {update_service}"]
-    lines += [f"  {step + 2}. lambda: update the code of cdr-dashboard-presign-{deployment}, publish a version, "
-              "point alias live at it",
-              f"  {step + 3}. viz: upload 7 files to s3://cdr-dashboard-{deployment}/viz/v2/ "
-              "(viz/chart_templates.js, today's live embed, is left as it is)"]
-    lines += [f"       {key}  {VIZ_CONTENT_TYPES[key]}  {path.stat().st_size} bytes"
-              for key, path in viz_files(checkout.path).items()]
-    lines += [f"  {step + 4}. marker: write s3://cdr-dashboard-{deployment}/deployments/{sha}.json",
-              "dry run: nothing was changed (no AWS request, no command run)"]
+        lines += [
+            f"  {step + 1}. dagster: ship code location cdr_dagster (2 commands)",
+            f"       {retag}",
+            f"       {update_service}",
+        ]
+    lines += [
+        f"  {step + 2}. lambda: update the code of cdr-dashboard-presign-{deployment}, publish a version, point alias live at it",
+        f"  {step + 3}. viz: upload 7 files to s3://cdr-dashboard-{deployment}/viz/v2/ "
+        "(viz/chart_templates.js, today's live embed, is left as it is)",
+    ]
+    lines += [
+        f"       {key}  {VIZ_CONTENT_TYPES[key]}  {path.stat().st_size} bytes" for key, path in viz_files(checkout.path).items()
+    ]
+    lines += [
+        f"  {step + 4}. marker: write s3://cdr-dashboard-{deployment}/deployments/{sha}.json",
+        "dry run: nothing was changed (no AWS request, no command run)",
+    ]
     return lines
 
 
 @pytest.mark.parametrize("deployment", ["test", "prod"])
-def test_dry_run_prints_the_plan_and_sends_no_request(
-    checkout: Checkout, counter: ConnectionCounter, deployment: str
-) -> None:
+def test_dry_run_prints_the_plan_and_sends_no_request(checkout: Checkout, counter: ConnectionCounter, deployment: str) -> None:
     # every AWS service pointed at a listener that counts connections
     env = {**Aws(endpoint_url=counter.url, config=None).env()}
 
@@ -430,8 +483,9 @@ def test_dry_run_changes_nothing_on_the_server(aws: Aws, checkout: Checkout) -> 
 
 
 def test_dry_run_with_skip_dagster_and_force_shows_both_steps_skipped(checkout: Checkout, counter: ConnectionCounter) -> None:
-    run = checkout.deploy("prod", "--dry-run", "--skip-dagster", "--force-unverified",
-                          env=Aws(endpoint_url=counter.url, config=None).env())
+    run = checkout.deploy(
+        "prod", "--dry-run", "--skip-dagster", "--force-unverified", env=Aws(endpoint_url=counter.url, config=None).env()
+    )
 
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
@@ -447,5 +501,5 @@ def test_no_upload_list_ever_holds_the_old_embeds_key() -> None:
 
     assert OLD_ENTRY not in viz_files(ROOT)
     assert not [key for key in viz_files(ROOT) if key.count("/") == 1]  # no flat viz/<file>
-    with pytest.raises(DeployError, match="refusing to upload viz/chart_templates.js"):
+    with pytest.raises(DeployError, match=r"refusing to upload viz/chart_templates\.js"):
         upload_viz(None, None, {OLD_ENTRY: ROOT / "dashboard/src/chart_templates.js"}, "0" * 40)  # type: ignore[arg-type]

@@ -62,7 +62,9 @@ def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
 def test_cfn_lint_passes_with_informational_checks_too() -> None:
     result = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), "--include-checks", "I", "--", str(TEMPLATE)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
@@ -95,34 +97,55 @@ def test_the_bucket_is_versioned_private_and_lets_the_page_origins_get(template:
     bucket = resource(template, "DashboardBucket")
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     assert bucket["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
-    assert bucket["CorsConfiguration"]["CorsRules"] == [{
-        "Id": "page-reads-presigned-urls", "AllowedOrigins": {"Ref": "AllowedOrigins"},
-        "AllowedMethods": ["GET", "HEAD"], "AllowedHeaders": ["*"], "MaxAge": 3000}]
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["CorsConfiguration"]["CorsRules"] == [
+        {
+            "Id": "page-reads-presigned-urls",
+            "AllowedOrigins": {"Ref": "AllowedOrigins"},
+            "AllowedMethods": ["GET", "HEAD"],
+            "AllowedHeaders": ["*"],
+            "MaxAge": 3000,
+        }
+    ]
     # the same origins as the function's defaults (docs/presign.md)
     assert template["Parameters"]["AllowedOrigins"]["Default"].split(",") == list(DEFAULT_ALLOWED_ORIGINS)
 
 
 def test_the_api_routes_get_and_options_of_presigned_url_to_the_live_alias(template: dict[str, Any]) -> None:
     assert resource(template, "PresignedUrlResource")["PathPart"] == "presigned-url"
-    uri = {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-                      "${PresignAlias}/invocations"}
+    uri = {
+        "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${PresignAlias}/invocations"
+    }
     for name, method in (("PresignedUrlGet", "GET"), ("PresignedUrlOptions", "OPTIONS")):
         props = resource(template, name)
         assert (props["HttpMethod"], props["ResourceId"], props["AuthorizationType"]) == (
-            method, {"Ref": "PresignedUrlResource"}, "NONE")
+            method,
+            {"Ref": "PresignedUrlResource"},
+            "NONE",
+        )
         assert props["Integration"] == {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Uri": uri}
     permission = resource(template, "ApiInvokesPresign")
     assert (permission["FunctionName"], permission["Principal"]) == ({"Ref": "PresignAlias"}, "apigateway.amazonaws.com")
 
 
 def test_the_function_reads_only_processed_and_viz(template: dict[str, Any]) -> None:
-    s3 = [s for s in statements(resource(template, "PresignRole")) if any(
-        a.startswith("s3:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))]
-    assert s3 == [{
-        "Sid": "ReadPublishedAndViz", "Effect": "Allow", "Action": "s3:GetObject",
-        "Resource": [{"Fn::Sub": "${DashboardBucket.Arn}/processed/*"}, {"Fn::Sub": "${DashboardBucket.Arn}/viz/*"}],
-    }]
+    s3 = [
+        s
+        for s in statements(resource(template, "PresignRole"))
+        if any(a.startswith("s3:") for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+    ]
+    assert s3 == [
+        {
+            "Sid": "ReadPublishedAndViz",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": [{"Fn::Sub": "${DashboardBucket.Arn}/processed/*"}, {"Fn::Sub": "${DashboardBucket.Arn}/viz/*"}],
+        }
+    ]
 
 
 def test_the_pipeline_writes_only_raw_staging_and_processed(template: dict[str, Any]) -> None:
@@ -130,7 +153,8 @@ def test_the_pipeline_writes_only_raw_staging_and_processed(template: dict[str, 
     on_dashboard = [s for s in statements(role) if "DashboardBucket" in str(s["Resource"])]
     assert on_dashboard[0]["Action"] == ["s3:GetObject", "s3:PutObject"]
     assert on_dashboard[0]["Resource"] == [
-        {"Fn::Sub": f"${{DashboardBucket.Arn}}/{prefix}/*"} for prefix in ("raw", "staging", "processed")]
+        {"Fn::Sub": f"${{DashboardBucket.Arn}}/{prefix}/*"} for prefix in ("raw", "staging", "processed")
+    ]
     assert on_dashboard[1]["Action"] == "s3:ListBucket"
     assert on_dashboard[1]["Condition"] == {"StringLikeIfExists": {"s3:prefix": ["raw/*", "staging/*", "processed/*"]}}
     assert len(on_dashboard) == 2  # nothing else: no delete, no viz/, no deployments/

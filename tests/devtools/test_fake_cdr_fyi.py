@@ -62,9 +62,7 @@ def test_missing_or_wrong_token_is_401(fake: FakeCdrFyi) -> None:
 
 
 def test_pages_by_request_headers_until_a_short_then_empty_page(fake: FakeCdrFyi) -> None:
-    pages = [
-        get(fake, "orders", {"x-page": str(page), "x-limit": "10"}).json() for page in (1, 2, 3, 4)
-    ]
+    pages = [get(fake, "orders", {"x-page": str(page), "x-limit": "10"}).json() for page in (1, 2, 3, 4)]
 
     assert [list(p) for p in pages] == [["orders"]] * 4  # one key: no count, no links
     ids = [[o["order_id"] for o in p["orders"]] for p in pages]
@@ -72,9 +70,7 @@ def test_pages_by_request_headers_until_a_short_then_empty_page(fake: FakeCdrFyi
     assert ids[1] == [f"o{i:02d}" for i in range(10, 20)]
     assert ids[2] == ["o20", "o21", "o22", "o23", "o24"]  # the last, short page
     assert ids[3] == []  # past the end
-    assert [(r.page, r.limit, r.status) for r in fake.requests] == [
-        (1, 10, 200), (2, 10, 200), (3, 10, 200), (4, 10, 200)
-    ]
+    assert [(r.page, r.limit, r.status) for r in fake.requests] == [(1, 10, 200), (2, 10, 200), (3, 10, 200), (4, 10, 200)]
 
 
 def test_defaults_to_page_1_of_10_and_ignores_entity_filters(fake: FakeCdrFyi) -> None:
@@ -84,9 +80,7 @@ def test_defaults_to_page_1_of_10_and_ignores_entity_filters(fake: FakeCdrFyi) -
 
     assert [o["order_id"] for o in plain.json()["orders"]] == [f"o{i:02d}" for i in range(10)]
     assert len(filtered.json()["orders"]) == 25
-    assert trailing_slash.json() == {
-        "purchasers": [{"purchaser_id": "p1", "name": "Société Générale"}]
-    }
+    assert trailing_slash.json() == {"purchasers": [{"purchaser_id": "p1", "name": "Société Générale"}]}
     assert get(fake, "suppliers").json() == {"suppliers": []}
     assert fake.requests[1].query == "entityFilterType=Supplier&entityFilterId=s1"
 
@@ -101,9 +95,7 @@ def test_defaults_to_page_1_of_10_and_ignores_entity_filters(fake: FakeCdrFyi) -
         ({"x-page": "2.5"}, "x-page"),
     ],
 )
-def test_bad_paging_headers_are_400_with_a_message(
-    fake: FakeCdrFyi, headers: dict[str, str], bad: str
-) -> None:
+def test_bad_paging_headers_are_400_with_a_message(fake: FakeCdrFyi, headers: dict[str, str], bad: str) -> None:
     response = get(fake, "orders", headers)
 
     assert response.status_code == 400
@@ -141,9 +133,7 @@ def test_429_with_retry_after_over_the_minute_limit() -> None:
 
 def test_429_over_the_hour_limit_with_scaled_windows() -> None:
     clock = FakeClock()
-    with FakeCdrFyi(
-        make_tables(), TOKEN, per_minute=100, per_hour=2, window_scale=0.5, clock=clock
-    ) as fake:
+    with FakeCdrFyi(make_tables(), TOKEN, per_minute=100, per_hour=2, window_scale=0.5, clock=clock) as fake:
         clock.now = 0.0
         first = get(fake, "orders")
         clock.now = 100.0
@@ -219,10 +209,7 @@ def test_latency_overlaps_across_concurrent_requests() -> None:
     latency, clients = 0.25, 4
     with FakeCdrFyi(make_tables(), TOKEN, latency_s=latency) as fake:
         statuses: list[int] = []
-        threads = [
-            threading.Thread(target=lambda: statuses.append(get(fake, "orders").status_code))
-            for _ in range(clients)
-        ]
+        threads = [threading.Thread(target=lambda: statuses.append(get(fake, "orders").status_code)) for _ in range(clients)]
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -276,15 +263,16 @@ def test_keep_alive_connections_are_closed_on_stop() -> None:
 
 def test_cli_serves_sample_data() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.fake_cdr_fyi", "--port", "0", "--token", "T",
-         "--scale", "0.05"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "devtools.fake_cdr_fyi", "--port", "0", "--token", "T", "--scale", "0.05"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = process.stdout.readline().strip()
         prefix = "fake cdr.fyi listening on "
         assert line.startswith(prefix)
-        base_url = line[len(prefix):]
+        base_url = line[len(prefix) :]
         headers = {"Authorization": "Bearer T", "x-limit": "100"}
         response = requests.get(f"{base_url}/suppliers", headers=headers, timeout=5)
     finally:

@@ -12,20 +12,47 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
+
 from devtools import sample_snapshot as ss
 
 Tables = dict[str, list[dict[str, Any]]]
 
 ORDER_FIELDS = {
-    "order_id", "purchaser_id", "supplier_id", "marketplace_id", "status",
-    "delivery_status_source", "delivery_verified", "delivery_forecast",
-    "delivery_verification_source", "method", "tons_purchased", "price_usd",
-    "latest_delivery_date", "durability_years", "announcement_date", "announcement_link",
-    "source_type", "notes", "parent_id", "tons_delivered", "type_of_agreement",
+    "order_id",
+    "purchaser_id",
+    "supplier_id",
+    "marketplace_id",
+    "status",
+    "delivery_status_source",
+    "delivery_verified",
+    "delivery_forecast",
+    "delivery_verification_source",
+    "method",
+    "tons_purchased",
+    "price_usd",
+    "latest_delivery_date",
+    "durability_years",
+    "announcement_date",
+    "announcement_link",
+    "source_type",
+    "notes",
+    "parent_id",
+    "tons_delivered",
+    "type_of_agreement",
 }
 ENTITY_FIELDS = {
-    "name", "methods", "website", "logo", "slug", "tagline", "description", "year_founded",
-    "geo_city", "geo_country", "twitter", "is_verified",
+    "name",
+    "methods",
+    "website",
+    "logo",
+    "slug",
+    "tagline",
+    "description",
+    "year_founded",
+    "geo_city",
+    "geo_country",
+    "twitter",
+    "is_verified",
 }
 
 
@@ -58,25 +85,20 @@ def test_counts_at_scale_1(tables: Tables) -> None:
     ("scale", "orders", "purchasers", "suppliers", "marketplaces"),
     [(0.5, 1500, 250, 60, 15), (2, 6000, 1000, 240, 60)],
 )
-def test_scale_multiplies_counts(
-    scale: float, orders: int, purchasers: int, suppliers: int, marketplaces: int
-) -> None:
+def test_scale_multiplies_counts(scale: float, orders: int, purchasers: int, suppliers: int, marketplaces: int) -> None:
     scaled = ss.generate(scale=scale)
 
     assert {t: distinct(rows, t) for t, rows in scaled.items()} == {
-        "orders": orders, "purchasers": purchasers, "suppliers": suppliers,
+        "orders": orders,
+        "purchasers": purchasers,
+        "suppliers": suppliers,
         "marketplaces": marketplaces,
     }
 
 
 def test_volumes_look_like_todays_market(tables: Tables) -> None:
-    orders = [
-        o for o in ss.unique_rows(tables["orders"], "order_id")
-        if o["order_id"] not in ss.EXCLUDED_ORDER_IDS
-    ]
-    sales = [
-        o for o in orders if o["type_of_agreement"] == "Credit Sale" and o["announcement_date"]
-    ]
+    orders = [o for o in ss.unique_rows(tables["orders"], "order_id") if o["order_id"] not in ss.EXCLUDED_ORDER_IDS]
+    sales = [o for o in orders if o["type_of_agreement"] == "Credit Sale" and o["announcement_date"]]
 
     def sold_in(year: int) -> float:
         return sum(o["tons_purchased"] or 0 for o in sales if o["announcement_date"][:4] == f"{year}")
@@ -113,9 +135,12 @@ def test_the_three_dac_names_and_non_dac_methods(tables: Tables) -> None:
     methods = Counter(o["method"] for o in tables["orders"])
 
     assert all(methods[m] > 0 for m in ss.DAC_METHODS)
-    assert {"Biochar Carbon Removal (BCR)", "Enhanced Weathering",
-            "Bioenergy with Carbon Capture and Storage (BECCS)",
-            "Ocean Alkalinity Enhancement"} <= set(methods)
+    assert {
+        "Biochar Carbon Removal (BCR)",
+        "Enhanced Weathering",
+        "Bioenergy with Carbon Capture and Storage (BECCS)",
+        "Ocean Alkalinity Enhancement",
+    } <= set(methods)
     dac_share = sum(methods[m] for m in ss.DAC_METHODS) / sum(methods.values())
     assert 0.05 <= dac_share <= 0.3
 
@@ -193,10 +218,7 @@ def test_the_bundled_front_page_carries_the_dollars_spent(tables: Tables) -> Non
     page = (ss.SAMPLE_DIR / ss.FRONT_PAGE_FILE).read_text(encoding="utf-8")
     soup = BeautifulSoup(page, "html.parser")
     figures = soup.find_all("h3", class_="text-primary")
-    spent = [
-        h3.get_text(strip=True) for h3 in figures
-        if "spent on CO2 removal" in h3.find_next("p").get_text()
-    ]
+    spent = [h3.get_text(strip=True) for h3 in figures if "spent on CO2 removal" in h3.find_next("p").get_text()]
 
     assert len(figures) == 6
     assert spent == [f"${ss.dollars_spent(tables):,}"]
@@ -204,10 +226,7 @@ def test_the_bundled_front_page_carries_the_dollars_spent(tables: Tables) -> Non
 
 
 def test_dollars_spent_exceeds_public_prices_and_the_imputed_dac_spend(tables: Tables) -> None:
-    sales = [
-        o for o in ss.counted_orders(tables)
-        if o["type_of_agreement"] == "Credit Sale" and o["announcement_date"]
-    ]
+    sales = [o for o in ss.counted_orders(tables) if o["type_of_agreement"] == "Credit Sale" and o["announcement_date"]]
     public = sum(o["price_usd"] or 0 for o in sales)
     dac = [o for o in sales if o["method"] in ss.DAC_METHODS]
     priced = [o for o in dac if o["price_usd"] and o["tons_purchased"]]

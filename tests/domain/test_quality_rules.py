@@ -25,8 +25,7 @@ def test_row_count_may_drop_at_most_the_allowed_share() -> None:
 
 
 def test_negative_tons_name_the_orders() -> None:
-    frame = pd.DataFrame({"order_id": ["a", "b", "c"], "tons_purchased": [1.0, -2.0, None],
-                          "tons_delivered": [0.0, 0.0, -0.5]})
+    frame = pd.DataFrame({"order_id": ["a", "b", "c"], "tons_purchased": [1.0, -2.0, None], "tons_delivered": [0.0, 0.0, -0.5]})
     outcome = quality.not_negative(frame, ("tons_purchased", "tons_delivered"), "order_id", "o")
     assert not outcome.passed
     assert outcome.metadata == {"ids_by_column": {"tons_purchased": ["b"], "tons_delivered": ["c"]}}
@@ -67,9 +66,20 @@ def test_latest_deals_count_and_dollars_band() -> None:
 
 def test_weekly_changes_counts_new_orders_entities_and_deltas() -> None:
     def orders(*rows: tuple) -> pd.DataFrame:
-        return pd.DataFrame(rows, columns=["order_id", "purchaser_id", "supplier_id", "method",
-                                           "tons_purchased", "tons_delivered", "price_usd",
-                                           "announcement_date", "type_of_agreement"])
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "order_id",
+                "purchaser_id",
+                "supplier_id",
+                "method",
+                "tons_purchased",
+                "tons_delivered",
+                "price_usd",
+                "announcement_date",
+                "type_of_agreement",
+            ],
+        )
 
     before = Week(
         orders=orders(("o1", "p1", "s1", "DAC", 10.0, 0.0, None, "2024-01-01", "Credit Sale")),
@@ -79,9 +89,11 @@ def test_weekly_changes_counts_new_orders_entities_and_deltas() -> None:
         dollars_spent=1000.0,
     )
     now = Week(
-        orders=orders(("o1", "p1", "s1", "DAC", 10.0, 0.0, None, "2024-01-01", "Credit Sale"),
-                      ("o2", "p2", "s9", "Biochar", 5.0, 1.0, None, "2024-02-01", "Credit Sale"),
-                      ("o3", "p1", "s1", None, 7.5, 0.0, None, "2024-02-02", "Credit Sale")),
+        orders=orders(
+            ("o1", "p1", "s1", "DAC", 10.0, 0.0, None, "2024-01-01", "Credit Sale"),
+            ("o2", "p2", "s9", "Biochar", 5.0, 1.0, None, "2024-02-01", "Credit Sale"),
+            ("o3", "p1", "s1", None, 7.5, 0.0, None, "2024-02-02", "Credit Sale"),
+        ),
         purchasers=pd.DataFrame({"purchaser_id": ["p1", "p2"], "name": ["Acme", "Béta, Inc."]}),
         suppliers=pd.DataFrame({"supplier_id": ["s1"], "name": ["Rockco"]}),
         orders_for_viz=pd.DataFrame({"tons_purchased_cum": [22.5], "tons_delivered_cum": [1.0]}),
@@ -93,7 +105,11 @@ def test_weekly_changes_counts_new_orders_entities_and_deltas() -> None:
     assert changes["largest_new_orders"][0]["method"] == "Unknown Method"
     assert changes["largest_new_orders"][1]["supplier"] == "Unknown Supplier"  # s9 is not in the table
     assert changes["new_purchasers"] == ["Béta, Inc."] and changes["new_suppliers"] == []
-    assert (changes["tons_purchased_change"], changes["tons_delivered_change"], changes["dollars_spent_change"]) == (12.5, 1.0, 250.0)
+    assert (changes["tons_purchased_change"], changes["tons_delivered_change"], changes["dollars_spent_change"]) == (
+        12.5,
+        1.0,
+        250.0,
+    )
     text = changes_text(changes, "test")
     assert text.splitlines()[:4] == [
         "*CDR dashboard (test)*: what changed this week",

@@ -27,15 +27,21 @@ import json
 import pytest
 
 from devtools.stack import upload
-from tests.page.helpers import EN_HOST, FIXTURES, FR_HOST, screenshot
 from tests.page.fault_proxy import FaultProxy
+from tests.page.helpers import EN_HOST, FIXTURES, FR_HOST, screenshot
 
 pytestmark = pytest.mark.browser
 
 NBSP = "\u00a0"
 CHARTS = ("cdr-chart-orders", "cdr-chart-purchasers", "cdr-chart-companies", "cdr-chart-carbon-pricing")
-STATS = ("cdr-stat-spent", "cdr-stat-delivered", "cdr-stat-purchasers", "cdr-stat-companies",
-         "cdr-stat-carbon-countries", "cdr-stat-carbon-share")
+STATS = (
+    "cdr-stat-spent",
+    "cdr-stat-delivered",
+    "cdr-stat-purchasers",
+    "cdr-stat-companies",
+    "cdr-stat-carbon-countries",
+    "cdr-stat-carbon-share",
+)
 CARBON_SERIES = [
     ("Countries with a carbon price", [53, 55, 59, 62]),
     ("Share of global emissions covered", [23.9, 24.1, 27.9, 28.3]),
@@ -66,21 +72,41 @@ EXPECTED_CHARTS = {
     },
 }
 EXPECTED_STATS = {
-    "all": {"cdr-stat-spent": "$1.23B", "cdr-stat-delivered": "8.5%",
-            "cdr-stat-purchasers": "1,250", "cdr-stat-companies": "14",
-            "cdr-stat-carbon-countries": "62", "cdr-stat-carbon-share": "28.3%"},
-    "dac": {"cdr-stat-spent": "$13.46M", "cdr-stat-delivered": "4.9%",
-            "cdr-stat-purchasers": "42", "cdr-stat-companies": "4",
-            "cdr-stat-carbon-countries": "62", "cdr-stat-carbon-share": "28.3%"},
+    "all": {
+        "cdr-stat-spent": "$1.23B",
+        "cdr-stat-delivered": "8.5%",
+        "cdr-stat-purchasers": "1,250",
+        "cdr-stat-companies": "14",
+        "cdr-stat-carbon-countries": "62",
+        "cdr-stat-carbon-share": "28.3%",
+    },
+    "dac": {
+        "cdr-stat-spent": "$13.46M",
+        "cdr-stat-delivered": "4.9%",
+        "cdr-stat-purchasers": "42",
+        "cdr-stat-companies": "4",
+        "cdr-stat-carbon-countries": "62",
+        "cdr-stat-carbon-share": "28.3%",
+    },
 }
 # fr-CA: comma decimals, no-break space before units and % and between thousands; G$ = milliards.
 EXPECTED_STATS_FR = {
-    "all": {"cdr-stat-spent": f"1,23{NBSP}G$", "cdr-stat-delivered": f"8,5{NBSP}%",
-            "cdr-stat-purchasers": f"1{NBSP}250", "cdr-stat-companies": "14",
-            "cdr-stat-carbon-countries": "62", "cdr-stat-carbon-share": f"28,3{NBSP}%"},
-    "dac": {"cdr-stat-spent": f"13,46{NBSP}M$", "cdr-stat-delivered": f"4,9{NBSP}%",
-            "cdr-stat-purchasers": "42", "cdr-stat-companies": "4",
-            "cdr-stat-carbon-countries": "62", "cdr-stat-carbon-share": f"28,3{NBSP}%"},
+    "all": {
+        "cdr-stat-spent": f"1,23{NBSP}G$",
+        "cdr-stat-delivered": f"8,5{NBSP}%",
+        "cdr-stat-purchasers": f"1{NBSP}250",
+        "cdr-stat-companies": "14",
+        "cdr-stat-carbon-countries": "62",
+        "cdr-stat-carbon-share": f"28,3{NBSP}%",
+    },
+    "dac": {
+        "cdr-stat-spent": f"13,46{NBSP}M$",
+        "cdr-stat-delivered": f"4,9{NBSP}%",
+        "cdr-stat-purchasers": "42",
+        "cdr-stat-companies": "4",
+        "cdr-stat-carbon-countries": "62",
+        "cdr-stat-carbon-share": f"28,3{NBSP}%",
+    },
 }
 EXPECTED_DEALS = [  # (badge, text, date) newest first
     ("NEW DEAL", f'The "Frontier" Buyers bought 1,500{NBSP}t from Charm Industrial', "Nov 27, 2026"),
@@ -211,20 +237,25 @@ def test_french_host_shows_french_labels_and_numbers(open_page):
 
     carbon = chart(page, "cdr-chart-carbon-pricing")
     assert [label for label, _ in carbon["datasets"]] == [
-        "Pays dotés d'un prix du carbone", "Part des émissions mondiales couvertes",
+        "Pays dotés d'un prix du carbone",
+        "Part des émissions mondiales couvertes",
     ]
     assert carbon["shareTicks"][-1] == f"100{NBSP}%"
     assert page.text_content("#cdr-stat-carbon-share .cdr-stat-label") == "des émissions couvertes"
 
     badge, text, date, is_dac = page.evaluate(READ_TICKER)[1]
     assert (badge, text, date, is_dac) == (
-        "NOUVELLE TRANSACTION CDA", f"JPMorgan Chase a acheté 10{NBSP}000{NBSP}t auprès de Heirloom", "27 nov. 2026", True,
+        "NOUVELLE TRANSACTION CDA",
+        f"JPMorgan Chase a acheté 10{NBSP}000{NBSP}t auprès de Heirloom",
+        "27 nov. 2026",
+        True,
     )
 
     page.click("#cdr-scope-toggle [data-scope='dac']")
     assert stat_values(page) == EXPECTED_STATS_FR["dac"]
     assert [label for label, _ in chart(page, "cdr-chart-orders")["datasets"]] == [
-        "Tonnes de CDA achetées", "Tonnes de CDA livrées",
+        "Tonnes de CDA achetées",
+        "Tonnes de CDA livrées",
     ]
     assert opened.console_errors == []
     screenshot(page, "page_fr_dac.png")
@@ -305,9 +336,13 @@ def test_page_code_unavailable_marks_every_part_failed(open_page, stack):
 
 
 def test_csv_missing_a_column_shows_the_error_state(open_page, stack, restore_fixtures):
-    upload(stack.client(), stack.bucket, {
-        "processed/purchasers_for_viz_20261127.csv": FIXTURES / "broken" / "purchasers_for_viz_missing_column.csv",
-    })
+    upload(
+        stack.client(),
+        stack.bucket,
+        {
+            "processed/purchasers_for_viz_20261127.csv": FIXTURES / "broken" / "purchasers_for_viz_missing_column.csv",
+        },
+    )
     opened = open_page(EN_HOST)
     page = opened.page
     assert_failed_chart(page, "cdr-chart-purchasers")
@@ -315,7 +350,9 @@ def test_csv_missing_a_column_shows_the_error_state(open_page, stack, restore_fi
     for element_id in ("cdr-chart-orders", "cdr-chart-companies", "cdr-stat-spent", "cdr-ticker"):
         assert state(page, element_id) == "ready"
     # It failed for the right reason, and said so (as a warning, not an error).
-    reason = page.evaluate("""() => new Promise((resolve) => CDRDashboard.dashboard.data.purchasers.catch((e) => resolve(e.message)))""")
+    reason = page.evaluate(
+        """() => new Promise((resolve) => CDRDashboard.dashboard.data.purchasers.catch((e) => resolve(e.message)))"""
+    )
     assert reason == 'purchasers: missing column "dac_purchasers_count_cum"'
     assert opened.console_errors == []
 

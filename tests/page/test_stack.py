@@ -35,8 +35,13 @@ def test_bucket_cors_lets_only_the_page_origins_read(stack):
 
 def test_page_code_is_published_under_viz(stack):
     assert sorted(viz_files()) == [
-        "viz/v2/cdr_charts.js", "viz/v2/cdr_csv.js", "viz/v2/cdr_format.js", "viz/v2/cdr_page.js",
-        "viz/v2/chart.umd.min.js", "viz/v2/chart_templates.css", "viz/v2/chart_templates.js",
+        "viz/v2/cdr_charts.js",
+        "viz/v2/cdr_csv.js",
+        "viz/v2/cdr_format.js",
+        "viz/v2/cdr_page.js",
+        "viz/v2/chart.umd.min.js",
+        "viz/v2/chart_templates.css",
+        "viz/v2/chart_templates.js",
     ]
     origin = stack.origin(EN_HOST)
     js = requests.get(presigned(stack, "viz/v2/chart_templates.js", origin), timeout=10)

@@ -37,7 +37,8 @@ def _open_old_embed(stack, browser):
     page.goto(f"{stack.origin(EN_HOST)}/old.html")
     try:
         page.locator("html[data-old-code='done'], html[data-old-code^='failed']").wait_for(
-            state="attached", timeout=SETTLE_TIMEOUT_MS)
+            state="attached", timeout=SETTLE_TIMEOUT_MS
+        )
     except Exception:
         raise AssertionError("\n".join(seen)) from None
     assert page.get_attribute("html", "data-old-code") == "done"
@@ -57,8 +58,16 @@ def test_each_embed_runs_its_own_code_from_one_bucket(stack, browser, open_page,
     opened = open_page(EN_HOST)
     page = opened.page
     assert page.get_attribute("html", "data-old-code") is None
-    for element_id in ("cdr-chart-orders", "cdr-chart-purchasers", "cdr-chart-companies", "cdr-chart-carbon-pricing",
-                       "cdr-stat-spent", "cdr-stat-carbon-countries", "cdr-stat-carbon-share", "cdr-ticker"):
+    for element_id in (
+        "cdr-chart-orders",
+        "cdr-chart-purchasers",
+        "cdr-chart-companies",
+        "cdr-chart-carbon-pricing",
+        "cdr-stat-spent",
+        "cdr-stat-carbon-countries",
+        "cdr-stat-carbon-share",
+        "cdr-ticker",
+    ):
         assert page.get_attribute(f"#{element_id}", "data-state") == "ready", element_id
     code_keys = [url for _, url in opened.responses if "/viz/" in url and stack.s3.endpoint_url in url]
     assert code_keys and all("/viz/v2/" in url for url in code_keys)

@@ -18,7 +18,9 @@ def _decoded(raw_query: str) -> list[tuple[str, str]]:
 
 
 def v2_event(
-    raw_query: str = "", method: str = "GET", headers: dict[str, str] | None = None,
+    raw_query: str = "",
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
     path: str = ROUTE,
 ) -> dict[str, Any]:
     """An HTTP API (payload 2.0) event."""
@@ -34,8 +36,7 @@ def v2_event(
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "api",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.7", "userAgent": "test"},
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "test"},
             "requestId": "req-v2",
             "routeKey": f"GET {ROUTE}",
             "stage": "$default",
@@ -48,7 +49,9 @@ def v2_event(
 
 
 def v1_event(
-    raw_query: str = "", method: str = "GET", headers: dict[str, str] | None = None,
+    raw_query: str = "",
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
     path: str = ROUTE,
 ) -> dict[str, Any]:
     """A REST API (payload 1.0) event; the stage is in requestContext.path, not in path."""
@@ -66,8 +69,13 @@ def v1_event(
         "multiValueQueryStringParameters": multi or None,
         "pathParameters": None,
         "stageVariables": None,
-        "requestContext": {"requestId": "req-v1", "stage": "test", "path": f"/test{path}",
-                           "httpMethod": method, "resourcePath": ROUTE},
+        "requestContext": {
+            "requestId": "req-v1",
+            "stage": "test",
+            "path": f"/test{path}",
+            "httpMethod": method,
+            "resourcePath": ROUTE,
+        },
         "body": None,
         "isBase64Encoded": False,
     }
@@ -91,9 +99,7 @@ class Publisher:
     def put(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
 
-    def publish(
-        self, dataset: str, yyyymmdd: str, csv: bytes, manifest: bool = True, republish: int | None = None
-    ) -> str:
+    def publish(self, dataset: str, yyyymmdd: str, csv: bytes, manifest: bool = True, republish: int | None = None) -> str:
         """Write one version and (unless told not to, to batch) the manifest naming it newest.
 
         ``republish=n`` writes the same day's n-th publication, ``<dataset>_YYYYMMDD_<n>.csv`` (D3)."""
@@ -101,7 +107,9 @@ class Publisher:
         key = f"processed/{dataset}_{yyyymmdd}{suffix}.csv"
         self.put(key, csv)
         self.entries[dataset] = {
-            "key": key, "rows": csv.count(b"\n") - 1, "sha256": "0" * 64,
+            "key": key,
+            "rows": csv.count(b"\n") - 1,
+            "sha256": "0" * 64,
             "updated_at": f"{yyyymmdd[:4]}-{yyyymmdd[4:6]}-{yyyymmdd[6:]}T23:59:00Z",
             "source": "live",
         }
@@ -110,8 +118,12 @@ class Publisher:
         return key
 
     def write_manifest(self, extra: dict[str, Any] | None = None) -> bytes:
-        doc = {"version": 1, "generated_at": "2026-11-27T23:59:00Z", "deployment": "test",
-               "datasets": {**self.entries, **(extra or {})}}
+        doc = {
+            "version": 1,
+            "generated_at": "2026-11-27T23:59:00Z",
+            "deployment": "test",
+            "datasets": {**self.entries, **(extra or {})},
+        }
         data = json.dumps(doc).encode()
         self.put("processed/manifest.json", data)
         return data

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.s3_server import S3Server, patched_env, running_s3_server
 from presign_lambda import handler
 from presign_lambda.s3 import build_s3_client
 from presign_lambda.service import PresignService
 from presign_lambda.settings import Settings
 from tests.presign.builders import BUCKET, Clock, Publisher
-from devtools.s3_server import S3Server, patched_env, running_s3_server
 
 # What the standard bucket holds; every test compares downloads with these exact bytes.
 ORDERS_OLD = b"date,tons_purchased_cum\n2026-11-26,10\n"
@@ -42,8 +42,13 @@ CHART_CSS_V2 = b".cdr-chart { height: 320px; }\n"
 RAW_CCN = b"company_name,year_founded,pathway\nSecret Co,2020,DAC\n"
 
 # Variables the service reads; each test starts with them unset unless it sets them.
-PRESIGN_VARS = ("PRESIGN_ALLOWED_ORIGINS", "PRESIGN_URL_EXPIRES_SECONDS",
-                "PRESIGN_MANIFEST_CACHE_SECONDS", "AWS_ENDPOINT_URL", "AWS_PROFILE")
+PRESIGN_VARS = (
+    "PRESIGN_ALLOWED_ORIGINS",
+    "PRESIGN_URL_EXPIRES_SECONDS",
+    "PRESIGN_MANIFEST_CACHE_SECONDS",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+)
 _bucket_numbers = itertools.count(1)
 
 
@@ -115,8 +120,7 @@ def make_service(clock: Clock):
 
     def make(attempts: int = 2) -> tuple[PresignService, io.StringIO]:
         log = io.StringIO()
-        service = PresignService(Settings.from_env(), build_s3_client(attempts),
-                                 clock=clock, log_stream=log)
+        service = PresignService(Settings.from_env(), build_s3_client(attempts), clock=clock, log_stream=log)
         return service, log
 
     return make

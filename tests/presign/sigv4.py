@@ -19,7 +19,7 @@ from botocore.credentials import Credentials
 def signed_at(url: str) -> dt.datetime:
     """The signing time written in the URL (X-Amz-Date), as an aware UTC datetime."""
     params = dict(parse_qsl(urlsplit(url).query))
-    return dt.datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(params["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
 
 
 def check_presigned_get(url: str, secret_key: str, now: dt.datetime) -> str:
@@ -33,7 +33,9 @@ def check_presigned_get(url: str, secret_key: str, now: dt.datetime) -> str:
     request.context["timestamp"] = params["X-Amz-Date"]
     auth = S3SigV4QueryAuth(
         Credentials(access_key, secret_key, params.get("X-Amz-Security-Token")),
-        service, region, expires=int(params["X-Amz-Expires"]),
+        service,
+        region,
+        expires=int(params["X-Amz-Expires"]),
     )
     string_to_sign = auth.string_to_sign(request, auth.canonical_request(request))
     expected = auth.signature(string_to_sign, request)

@@ -10,21 +10,27 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
+from devtools.s3_server import patched_env
 from presign_lambda.handler import handler
 from presign_lambda.service import PresignService
 from tests.presign.builders import BUCKET, EVENT_BUILDERS, Publisher, body, v1_event, v2_event
 from tests.presign.conftest import CHART_CSS_V2, CHART_JS_V2, CSV, NEWEST_KEYS
 from tests.presign.test_hostile import NOT_ALLOWED
 from tests.presign.test_manifest_cache import count_sends
-from devtools.s3_server import patched_env
 
 BATCH = "/presigned-urls"
 PAGE = "https://www.deepskyclimate.com"
 # What the new page asks in its two batches: its modules, then every dataset and the manifest.
 MODULES = ["viz/v2/chart_templates.js", "viz/v2/chart_templates.css"]
-DATA = ["processed/orders_for_viz*", "processed/purchasers_for_viz*", "processed/latest_deals_*",
-        "processed/dollars_spent*", "processed/ccn_data*", "processed/carbon_pricing*",
-        "processed/manifest.json"]
+DATA = [
+    "processed/orders_for_viz*",
+    "processed/purchasers_for_viz*",
+    "processed/latest_deals_*",
+    "processed/dollars_spent*",
+    "processed/ccn_data*",
+    "processed/carbon_pricing*",
+    "processed/manifest.json",
+]
 
 
 def batch(keys: str | list[str], fmt: str = "v2", **kw) -> dict:
@@ -62,9 +68,15 @@ def test_a_batch_of_modules(published: Publisher) -> None:
 
 @pytest.mark.parametrize("fmt", ["v1", "v2"])
 def test_each_key_gets_the_single_routes_verdict(published: Publisher, fmt: str) -> None:
-    keys = ["processed/ccn_data*", "raw/ccn_companies.csv", "processed/nope*",
-            "processed/orders_for_viz_20261126.csv", "viz/../raw/a.js", "latest_deals_*",
-            "processed/manifests/20261127T235900Z.json"]
+    keys = [
+        "processed/ccn_data*",
+        "raw/ccn_companies.csv",
+        "processed/nope*",
+        "processed/orders_for_viz_20261126.csv",
+        "viz/../raw/a.js",
+        "latest_deals_*",
+        "processed/manifests/20261127T235900Z.json",
+    ]
     answer = body(batch(keys, fmt))
     assert list(answer["urls"]) == ["processed/ccn_data*", "latest_deals_*"]
     assert answer["errors"] == {
@@ -117,8 +129,7 @@ def test_a_bad_keys_parameter_is_a_400(published: Publisher, fmt: str, raw_query
 
 
 def test_cors_and_methods_are_the_single_routes(published: Publisher) -> None:
-    preflight = batch("keys=ccn_data*", method="OPTIONS",
-                      headers={"Origin": PAGE, "Access-Control-Request-Method": "GET"})
+    preflight = batch("keys=ccn_data*", method="OPTIONS", headers={"Origin": PAGE, "Access-Control-Request-Method": "GET"})
     assert preflight["statusCode"] == 204
     assert preflight["headers"]["Access-Control-Allow-Origin"] == PAGE
     assert preflight["headers"]["Access-Control-Allow-Methods"] == "GET, OPTIONS"
@@ -159,8 +170,14 @@ def test_one_log_line_per_batch_without_urls(published: Publisher, capsys) -> No
     record = json.loads(lines[0])
     assert isinstance(record.pop("latency_ms"), float)
     assert record == {
-        "request_id": "req-v1", "method": "GET", "key": None, "status": 200,
-        "outcome": "presigned_some", "object_key": None, "manifest": "ok", "keys": keys,
+        "request_id": "req-v1",
+        "method": "GET",
+        "key": None,
+        "status": 200,
+        "outcome": "presigned_some",
+        "object_key": None,
+        "manifest": "ok",
+        "keys": keys,
         "object_keys": ["processed/ccn_data_20261127.csv", "viz/v2/chart_templates.js"],
         "errors": {"raw/x.csv": 400, "nope*": 404},
     }
@@ -181,10 +198,17 @@ def test_log_of_a_refused_batch_is_bounded(published: Publisher, capsys) -> None
 
 @pytest.mark.parametrize(
     ("expires", "manifest_cache", "cache_control"),
-    [("300", "", "public, max-age=60"), ("42", "", "public, max-age=8"), ("600", "", "public, max-age=60"),
-     ("5", "", "public, max-age=1"), ("4", "", "no-store"),
-     # Never longer than the service trusts its manifest: the preview (0 s) caches nothing.
-     ("300", "30.5", "public, max-age=30"), ("300", "0", "no-store"), ("300", "3600", "public, max-age=60")],
+    [
+        ("300", "", "public, max-age=60"),
+        ("42", "", "public, max-age=8"),
+        ("600", "", "public, max-age=60"),
+        ("5", "", "public, max-age=1"),
+        ("4", "", "no-store"),
+        # Never longer than the service trusts its manifest: the preview (0 s) caches nothing.
+        ("300", "30.5", "public, max-age=30"),
+        ("300", "0", "no-store"),
+        ("300", "3600", "public, max-age=60"),
+    ],
 )
 def test_successful_answers_may_be_reused_well_within_the_expiry(
     published: Publisher, expires: str, manifest_cache: str, cache_control: str

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.s3_server import patched_env
 from presign_lambda.handler import handler
 from presign_lambda.settings import DEFAULT_ALLOWED_ORIGINS
 from tests.presign.builders import EVENT_BUILDERS, Publisher, body, v2_event
-from devtools.s3_server import patched_env
 
 PAGE = "key=processed/orders_for_viz*"
 

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 import requests
 
+from devtools.s3_server import patched_env
 from presign_lambda.handler import handler
 from tests.presign.builders import Publisher, body, v2_event
 from tests.presign.conftest import CSV
 from tests.presign.sigv4 import check_presigned_get, signed_at
-from devtools.s3_server import patched_env
 
 SECRET = "testing"  # the fake secret key of devtools/s3_server.py
 SECOND = dt.timedelta(seconds=1)
@@ -27,9 +27,9 @@ def presign(key: str) -> str:
 
 
 def test_url_is_signed_now_and_refused_after_300_seconds(published: Publisher) -> None:
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     url = presign("processed/orders_for_viz*")
-    after = dt.datetime.now(dt.timezone.utc)
+    after = dt.datetime.now(dt.UTC)
     signed = signed_at(url)
     assert before <= signed <= after
     assert requests.get(url, timeout=10).content == CSV["orders_for_viz"]

@@ -13,9 +13,11 @@ import pytest
 from presign_lambda.handler import handler
 from tests.presign.builders import EVENT_BUILDERS, Publisher, body
 
-NOT_ALLOWED = ("key not allowed: expected processed/<dataset>* (or <dataset>_*), "
-               "processed/<dataset>_YYYYMMDD[_<n>].csv, processed/manifest.json, "
-               "viz/<file>.js|.css or viz/v<digits>/<file>.js|.css")
+NOT_ALLOWED = (
+    "key not allowed: expected processed/<dataset>* (or <dataset>_*), "
+    "processed/<dataset>_YYYYMMDD[_<n>].csv, processed/manifest.json, "
+    "viz/<file>.js|.css or viz/v<digits>/<file>.js|.css"
+)
 ENCODED = "key must not be URL-encoded twice"
 DOTS = "key must not contain '..'"
 ABSOLUTE = "key must be a relative key, not a URL or absolute path"
@@ -105,11 +107,9 @@ CASES = [
     Case("double-encoded-slash", "key=raw%252fccn_companies.csv", 400, ENCODED),
     Case("overlong-utf8-dots", "key=processed/%C0%AE%C0%AE/raw/ccn_companies.csv", 400, NOT_ALLOWED),
     Case("double-slash", "key=processed//orders_for_viz*", 400, "key must not contain '//'"),
-    Case("backslash", "key=processed%5C..%5Craw%5Cccn_companies.csv", 400,
-         "key must not contain backslashes"),
+    Case("backslash", "key=processed%5C..%5Craw%5Cccn_companies.csv", 400, "key must not contain backslashes"),
     Case("leading-slash", "key=/processed/orders_for_viz*", 400, ABSOLUTE),
-    Case("absolute-url", "key=https%3A%2F%2Fevil.example%2Fprocessed%2Forders_for_viz_20261127.csv",
-         400, ABSOLUTE),
+    Case("absolute-url", "key=https%3A%2F%2Fevil.example%2Fprocessed%2Forders_for_viz_20261127.csv", 400, ABSOLUTE),
     Case("s3-url-other-bucket", "key=s3://other-bucket/processed/orders_for_viz*", 400, ABSOLUTE),
     # Control characters and size
     Case("nul", "key=processed/orders_for_viz_20261127.csv%00.js", 400, CONTROL),
@@ -121,8 +121,7 @@ CASES = [
     Case("no-query", "", 400, MISSING),
     Case("empty-key", "key=", 400, MISSING),
     Case("wrong-name", "file=processed/orders_for_viz*", 400, MISSING),
-    Case("key-twice", "key=processed/orders_for_viz*&key=raw/ccn_companies.csv", 400,
-         "key given more than once"),
+    Case("key-twice", "key=processed/orders_for_viz*&key=raw/ccn_companies.csv", 400, "key given more than once"),
     Case("bucket-param", "key=processed/orders_for_viz*&bucket=other-bucket", 400, BUCKET_PARAM),
     Case("bucket-param-raw", "bucket=cdr-dashboard-test&key=raw/ccn_companies.csv", 400, BUCKET_PARAM),
     Case("bucket-param-empty", "key=viz/chart_templates.js&bucket=", 400, BUCKET_PARAM),
@@ -134,10 +133,8 @@ CASES = [
     # #13.11: versions still in the bucket but not the manifest's current one are not handed out
     Case("older-version", "key=processed/orders_for_viz_20261126.csv", 404, "version not published"),
     Case("superseded-same-day", "key=processed/carbon_pricing_20261127.csv", 404, "version not published"),
-    Case("unpublished-republish", "key=processed/orders_for_viz_20261127_2.csv", 404,
-         "version not published"),
-    Case("impossible-date", "key=processed/orders_for_viz_20261301.csv", 400,
-         "the date in the key is not a real YYYYMMDD date"),
+    Case("unpublished-republish", "key=processed/orders_for_viz_20261127_2.csv", 404, "version not published"),
+    Case("impossible-date", "key=processed/orders_for_viz_20261301.csv", 400, "the date in the key is not a real YYYYMMDD date"),
     # Methods and routes
     Case("post", "key=processed/orders_for_viz*", 405, METHOD, method="POST"),
     Case("put", "key=processed/orders_for_viz*", 405, METHOD, method="PUT"),
@@ -147,17 +144,12 @@ CASES = [
     Case("other-route", "key=processed/orders_for_viz*", 404, "not found", path="/admin"),
     # Origins (exact match only)
     Case("evil-origin", "key=processed/orders_for_viz*", 403, ORIGIN, origin="https://evil.example"),
-    Case("suffix-origin", "key=processed/orders_for_viz*", 403, ORIGIN,
-         origin="https://deepskyclimate.com.evil.example"),
-    Case("prefix-origin", "key=processed/orders_for_viz*", 403, ORIGIN,
-         origin="https://evil-deepskyclimate.com"),
-    Case("http-origin", "key=processed/orders_for_viz*", 403, ORIGIN,
-         origin="http://www.deepskyclimate.com"),
-    Case("localhost-not-configured", "key=processed/orders_for_viz*", 403, ORIGIN,
-         origin="http://localhost:8000"),
+    Case("suffix-origin", "key=processed/orders_for_viz*", 403, ORIGIN, origin="https://deepskyclimate.com.evil.example"),
+    Case("prefix-origin", "key=processed/orders_for_viz*", 403, ORIGIN, origin="https://evil-deepskyclimate.com"),
+    Case("http-origin", "key=processed/orders_for_viz*", 403, ORIGIN, origin="http://www.deepskyclimate.com"),
+    Case("localhost-not-configured", "key=processed/orders_for_viz*", 403, ORIGIN, origin="http://localhost:8000"),
     Case("null-origin", "key=processed/orders_for_viz*", 403, ORIGIN, origin="null"),
-    Case("evil-preflight", "key=processed/orders_for_viz*", 403, ORIGIN, method="OPTIONS",
-         origin="https://evil.example"),
+    Case("evil-preflight", "key=processed/orders_for_viz*", 403, ORIGIN, method="OPTIONS", origin="https://evil.example"),
 ]
 
 

@@ -22,20 +22,19 @@ from tests.presign.conftest import CHART_JS, CHART_JS_V2, CSV
 # Exactly what the live page sends today, and what it gets (the newest published object).
 LIVE_PAGE_KEYS: list[tuple[str, str, bytes, str]] = [
     ("processed/orders_for_viz*", "processed/orders_for_viz_20261127.csv", CSV["orders_for_viz"], "text/csv"),
-    ("processed/purchasers_for_viz*", "processed/purchasers_for_viz_20261127.csv",
-     CSV["purchasers_for_viz"], "text/csv"),
+    ("processed/purchasers_for_viz*", "processed/purchasers_for_viz_20261127.csv", CSV["purchasers_for_viz"], "text/csv"),
     ("processed/latest_deals_*", "processed/latest_deals_20261127.csv", CSV["latest_deals"], "text/csv"),
     ("processed/dollars_spent*", "processed/dollars_spent_20261127.csv", CSV["dollars_spent"], "text/csv"),
     ("processed/ccn_data*", "processed/ccn_data_20261127.csv", CSV["ccn_data"], "text/csv"),
-    ("processed/carbon_pricing*", "processed/carbon_pricing_20261127_2.csv", CSV["carbon_pricing"],
-     "text/csv"),
+    ("processed/carbon_pricing*", "processed/carbon_pricing_20261127_2.csv", CSV["carbon_pricing"], "text/csv"),
     ("viz/chart_templates.js", "viz/chart_templates.js", CHART_JS, "application/javascript"),
     ("viz/v2/chart_templates.js", "viz/v2/chart_templates.js", CHART_JS_V2, "application/javascript"),
 ]
 # The other spelling of each dataset pattern, and both spellings without the prefix.
 OTHER_SPELLINGS: list[tuple[str, str]] = [
     (spelling, newest)
-    for asked, newest, _, content_type in LIVE_PAGE_KEYS if content_type == "text/csv"
+    for asked, newest, _, content_type in LIVE_PAGE_KEYS
+    if content_type == "text/csv"
     for dataset in [asked.removeprefix("processed/").rstrip("*").rstrip("_")]
     for spelling in (f"processed/{dataset}*", f"processed/{dataset}_*", f"{dataset}*", f"{dataset}_*")
     if spelling != asked
@@ -56,8 +55,7 @@ def test_the_table_covers_every_dataset_pattern_spelling() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["v1", "v2"])
-@pytest.mark.parametrize(("key", "newest", "expected", "content_type"), LIVE_PAGE_KEYS,
-                         ids=[k[0] for k in LIVE_PAGE_KEYS])
+@pytest.mark.parametrize(("key", "newest", "expected", "content_type"), LIVE_PAGE_KEYS, ids=[k[0] for k in LIVE_PAGE_KEYS])
 def test_live_page_key_downloads_the_newest_object(
     published: Publisher, fmt: str, key: str, newest: str, expected: bytes, content_type: str
 ) -> None:

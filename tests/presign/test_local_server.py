@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.s3_server import S3Server
 from tests.presign.builders import BUCKET, Publisher
 from tests.presign.conftest import CHART_JS, CHART_JS_V2, CSV
-from devtools.s3_server import S3Server
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_PAGE = "http://localhost:8000"
@@ -36,7 +36,11 @@ def start(env: dict[str, str], stderr_path: Path, *args: str) -> subprocess.Pope
     with stderr_path.open("w") as stderr:  # request logs land in a file the test reads
         return subprocess.Popen(
             [sys.executable, "-m", "presign_lambda.local", *args],
-            cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=stderr,
+            cwd=REPO,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
         )
 
 
@@ -45,8 +49,7 @@ def local_server(
     s3_server: S3Server, standard_bucket: Publisher, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
     """One server for the module, configured for the local page only."""
-    env = {**os.environ, **s3_server.env(), "CDR_DASHBOARD_BUCKET": BUCKET,
-           "PRESIGN_ALLOWED_ORIGINS": LOCAL_PAGE}
+    env = {**os.environ, **s3_server.env(), "CDR_DASHBOARD_BUCKET": BUCKET, "PRESIGN_ALLOWED_ORIGINS": LOCAL_PAGE}
     stderr_path = tmp_path_factory.mktemp("local") / "stderr.log"
     proc = start(env, stderr_path, "--port", "0", "--host", "127.0.0.1")
     try:
@@ -65,8 +68,7 @@ def test_old_page_requests_work_over_http(local_server: tuple[str, Path]) -> Non
     base, stderr_path = local_server
     logged_before = len(stderr_path.read_text().splitlines())
     headers = {"Origin": LOCAL_PAGE}
-    csv = requests.get(f"{base}/presigned-url", params={"key": "processed/orders_for_viz*"},
-                       headers=headers, timeout=10)
+    csv = requests.get(f"{base}/presigned-url", params={"key": "processed/orders_for_viz*"}, headers=headers, timeout=10)
     assert csv.status_code == 200
     assert csv.headers["Content-Type"] == "application/json"
     assert csv.headers["Access-Control-Allow-Origin"] == LOCAL_PAGE
@@ -79,8 +81,7 @@ def test_old_page_requests_work_over_http(local_server: tuple[str, Path]) -> Non
     assert (got.content, got.headers["Content-Type"]) == (CHART_JS, "application/javascript")
 
     records = [json.loads(line) for line in stderr_path.read_text().splitlines()[logged_before:]]
-    assert [(r["key"], r["status"]) for r in records] == [
-        ("processed/orders_for_viz*", 200), ("viz/chart_templates.js", 200)]
+    assert [(r["key"], r["status"]) for r in records] == [("processed/orders_for_viz*", 200), ("viz/chart_templates.js", 200)]
     assert "X-Amz-Signature" not in stderr_path.read_text()
 
 
@@ -102,11 +103,13 @@ def test_batch_route_over_http(local_server: tuple[str, Path]) -> None:
     code = requests.get(urls["viz/v2/chart_templates.js"], timeout=10)
     assert (code.content, code.headers["Content-Type"]) == (CHART_JS_V2, "application/javascript")
 
-    whole = requests.get(f"{base}/presigned-urls?keys=processed/ccn_data*,viz/chart_templates.js",
-                         headers=headers, timeout=10)
+    whole = requests.get(f"{base}/presigned-urls?keys=processed/ccn_data*,viz/chart_templates.js", headers=headers, timeout=10)
     assert (whole.status_code, whole.headers["Cache-Control"]) == (200, "public, max-age=60")
-    preflight = requests.options(f"{base}/presigned-urls?keys=ccn_data*", timeout=10,
-                                 headers={"Origin": LOCAL_PAGE, "Access-Control-Request-Method": "GET"})
+    preflight = requests.options(
+        f"{base}/presigned-urls?keys=ccn_data*",
+        timeout=10,
+        headers={"Origin": LOCAL_PAGE, "Access-Control-Request-Method": "GET"},
+    )
     assert preflight.status_code == 204
     assert requests.get(f"{base}/presigned-urls", timeout=10).json() == {"error": "missing keys parameter"}
 
@@ -121,8 +124,11 @@ def test_batch_route_over_http(local_server: tuple[str, Path]) -> None:
 
 def test_preflight_errors_and_methods_over_http(local_server: tuple[str, Path]) -> None:
     base, _ = local_server
-    preflight = requests.options(f"{base}/presigned-url?key=processed/orders_for_viz*", timeout=10,
-                                 headers={"Origin": LOCAL_PAGE, "Access-Control-Request-Method": "GET"})
+    preflight = requests.options(
+        f"{base}/presigned-url?key=processed/orders_for_viz*",
+        timeout=10,
+        headers={"Origin": LOCAL_PAGE, "Access-Control-Request-Method": "GET"},
+    )
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == LOCAL_PAGE
     assert preflight.headers["Access-Control-Allow-Methods"] == "GET, OPTIONS"
@@ -133,8 +139,9 @@ def test_preflight_errors_and_methods_over_http(local_server: tuple[str, Path]) 
     assert list(raw.json()) == ["error"]
     assert requests.post(f"{base}/presigned-url?key=orders_for_viz*", timeout=10).status_code == 405
     assert requests.get(f"{base}/other?key=orders_for_viz*", timeout=10).json() == {"error": "not found"}
-    foreign = requests.get(f"{base}/presigned-url?key=orders_for_viz*", timeout=10,
-                           headers={"Origin": "https://deepsky.webflow.io"})  # not configured here
+    foreign = requests.get(
+        f"{base}/presigned-url?key=orders_for_viz*", timeout=10, headers={"Origin": "https://deepsky.webflow.io"}
+    )  # not configured here
     assert foreign.status_code == 403
     assert "Access-Control-Allow-Origin" not in foreign.headers
     # Double encoding over the wire: the server decodes once, like API Gateway.
@@ -143,8 +150,7 @@ def test_preflight_errors_and_methods_over_http(local_server: tuple[str, Path]) 
 
 
 def test_bad_configuration_stops_the_server_before_it_listens(s3_server: S3Server, tmp_path: Path) -> None:
-    env = {**os.environ, **s3_server.env(), "CDR_DASHBOARD_BUCKET": BUCKET,
-           "PRESIGN_URL_EXPIRES_SECONDS": "forever"}
+    env = {**os.environ, **s3_server.env(), "CDR_DASHBOARD_BUCKET": BUCKET, "PRESIGN_URL_EXPIRES_SECONDS": "forever"}
     stderr_path = tmp_path / "stderr.log"
     proc = start(env, stderr_path, "--port", "0")
     assert proc.wait(timeout=20) == 2

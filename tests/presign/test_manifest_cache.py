@@ -12,13 +12,13 @@ import boto3
 import pytest
 import requests
 
+from devtools.s3_server import patched_env, running_s3_server
 from presign_lambda.handler import handler
 from presign_lambda.s3 import build_s3_client
 from presign_lambda.service import PresignService
 from presign_lambda.settings import Settings
 from tests.presign.builders import Clock, Publisher, body, v2_event
 from tests.presign.conftest import CSV, service_env
-from devtools.s3_server import patched_env, running_s3_server
 
 V27 = b"date,tons_purchased_cum\n2026-11-27,12\n"
 V28 = b"date,tons_purchased_cum\n2026-11-28,15\n"
@@ -51,9 +51,7 @@ def count_sends(client) -> list[str]:
     return sent
 
 
-def test_pattern_follows_a_new_publish_once_the_cache_expires(
-    publisher: Publisher, make_service, clock: Clock
-) -> None:
+def test_pattern_follows_a_new_publish_once_the_cache_expires(publisher: Publisher, make_service, clock: Clock) -> None:
     publisher.publish("orders_for_viz", "20261127", V27)
     service, _ = make_service()
     status, answer = ask(service, "processed/orders_for_viz*")
@@ -62,8 +60,7 @@ def test_pattern_follows_a_new_publish_once_the_cache_expires(
 
     publisher.publish("orders_for_viz", "20261128", V28)
     clock.now += 59.9  # still fresh: the old version, without asking S3
-    assert object_key(ask(service, "orders_for_viz*")[1]["url"], publisher.bucket) == \
-        "processed/orders_for_viz_20261127.csv"
+    assert object_key(ask(service, "orders_for_viz*")[1]["url"], publisher.bucket) == "processed/orders_for_viz_20261127.csv"
     assert service.manifest.fetches == 1
 
     clock.now += 0.1  # 60 s: stale, read again
@@ -88,9 +85,17 @@ def test_warm_requests_send_nothing(published: Publisher, make_service) -> None:
     sent = count_sends(service.client)
     assert ask(service, "processed/orders_for_viz*")[0] == 200
     assert sent == ["GET"]  # the manifest, once
-    for key in ["processed/orders_for_viz*", "latest_deals_*", "processed/manifest.json",
-                "viz/chart_templates.js", "viz/v2/chart_templates.css", "processed/nope*", "raw/x.csv",
-                "processed/orders_for_viz_20261127.csv", "processed/orders_for_viz_20261126.csv"]:
+    for key in [
+        "processed/orders_for_viz*",
+        "latest_deals_*",
+        "processed/manifest.json",
+        "viz/chart_templates.js",
+        "viz/v2/chart_templates.css",
+        "processed/nope*",
+        "raw/x.csv",
+        "processed/orders_for_viz_20261127.csv",
+        "processed/orders_for_viz_20261126.csv",
+    ]:
         ask(service, key)
     # A version is checked against the manifest, not with a HEAD: still the one GET.
     assert sent == ["GET"]
@@ -127,8 +132,7 @@ def test_s3_failures_keep_the_last_manifest_and_back_off(clock: Clock) -> None:
         Publisher(own.client(), OWN_BUCKET_2).publish("latest_deals", "20261127", CSV["latest_deals"])
         log = io.StringIO()
         # One attempt per call: botocore's retry back-off would only slow the test down.
-        service = PresignService(Settings.from_env(), build_s3_client(attempts=1),
-                                 clock=clock, log_stream=log)
+        service = PresignService(Settings.from_env(), build_s3_client(attempts=1), clock=clock, log_stream=log)
         assert ask(service, "latest_deals*")[0] == 200
         s3_alive.close()
 
@@ -158,10 +162,15 @@ def test_an_unexpected_failure_is_a_500_that_says_nothing(
     # A function whose role gave it no credentials cannot sign: botocore raises, the client
     # learns nothing more than "internal error", the log names only the exception's class.
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a new container: no credentials cached
-    no_credentials = {name: None for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                               "AWS_SESSION_TOKEN", "AWS_PROFILE")}
-    with patched_env({**no_credentials, "AWS_EC2_METADATA_DISABLED": "true",
-                      "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent"}):
+    no_credentials = {name: None for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")}
+    with patched_env(
+        {
+            **no_credentials,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+            "AWS_CONFIG_FILE": "/nonexistent",
+        }
+    ):
         service, log = make_service()
         response = service.handle(v2_event("key=viz/chart_templates.js"))
     assert (response["statusCode"], body(response)) == (500, {"error": "internal error"})
@@ -173,8 +182,7 @@ def test_an_unexpected_failure_is_a_500_that_says_nothing(
 def test_without_a_manifest_nothing_under_processed_answers(publisher: Publisher) -> None:
     publisher.put("processed/orders_for_viz_20261127.csv", V27)
     publisher.put("viz/chart_templates.js", b"//")
-    assert ask_handler("processed/orders_for_viz*") == (
-        404, {"error": "no published version of orders_for_viz"})
+    assert ask_handler("processed/orders_for_viz*") == (404, {"error": "no published version of orders_for_viz"})
     assert ask_handler("processed/manifest.json") == (404, {"error": "no manifest published"})
     assert ask_handler("processed/unknown*") == (404, {"error": "unknown dataset"})
     # The object exists, but no manifest lists it: not published (#13.11).
@@ -190,19 +198,22 @@ def test_an_unreadable_manifest_is_treated_as_missing(publisher: Publisher, make
     assert ask(service, "processed/orders_for_viz_20261127.csv") == (404, {"error": "version not published"})
     assert ask(service, "processed/manifest.json") == (404, {"error": "no valid manifest published"})
     records = [json.loads(line) for line in log.getvalue().splitlines()]
-    assert [(r["manifest"], r["manifest_problem"]) for r in records] == \
-        [("unreadable", "processed/manifest.json is not JSON (line 1, column 1: Expecting value)")] * 3
+    assert [(r["manifest"], r["manifest_problem"]) for r in records] == [
+        ("unreadable", "processed/manifest.json is not JSON (line 1, column 1: Expecting value)")
+    ] * 3
 
 
 def test_a_manifest_cannot_widen_what_is_presigned(publisher: Publisher) -> None:
     publisher.put("raw/ccn_companies.csv", b"secret")
     publisher.put("processed/secret_table_20261127.csv", b"secret")
     publisher.publish("dollars_spent", "20261127", CSV["dollars_spent"], manifest=False)
-    publisher.write_manifest(extra={
-        "orders_for_viz": {"key": "raw/ccn_companies.csv"},
-        "latest_deals": {"key": "processed/dollars_spent_20261127.csv"},
-        "secret_table": {"key": "processed/secret_table_20261127.csv"},
-    })
+    publisher.write_manifest(
+        extra={
+            "orders_for_viz": {"key": "raw/ccn_companies.csv"},
+            "latest_deals": {"key": "processed/dollars_spent_20261127.csv"},
+            "secret_table": {"key": "processed/secret_table_20261127.csv"},
+        }
+    )
     assert ask_handler("processed/orders_for_viz*") == (404, {"error": "orders_for_viz is not published"})
     assert ask_handler("latest_deals*") == (404, {"error": "latest_deals is not published"})
     assert ask_handler("secret_table*") == (404, {"error": "unknown dataset"})

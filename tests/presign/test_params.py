@@ -53,12 +53,11 @@ def test_a_parameter_that_is_not_text_is_a_400(published: Publisher, build, name
 
 @pytest.mark.parametrize("name", ["key", "keys"])
 @pytest.mark.parametrize(
-    "value", [None, "processed/ccn_data*", 5, [None], [5], ["processed/ccn_data*", None], [["a"]]],
+    "value",
+    [None, "processed/ccn_data*", 5, [None], [5], ["processed/ccn_data*", None], [["a"]]],
     ids=["null", "string-not-list", "number", "list-of-null", "list-of-number", "mixed", "nested"],
 )
-def test_a_multi_value_that_is_not_a_list_of_text_is_a_400(
-    published: Publisher, name: str, value: Any
-) -> None:
+def test_a_multi_value_that_is_not_a_list_of_text_is_a_400(published: Publisher, name: str, value: Any) -> None:
     event = v1_multi(name, value)
     if value is None:  # a null list of values means the parameter was sent with no value at all
         event["multiValueQueryStringParameters"] = {name: None}
@@ -110,8 +109,17 @@ def corrupt(event: dict[str, Any], path: list[str], value: Any) -> dict[str, Any
         (v1_event, ["multiValueHeaders"], "Origin"),
         (v1_event, ["path"], ["/presigned-url"]),
     ],
-    ids=["v2-context", "v2-http", "v2-headers", "v2-path", "v1-context", "v1-query", "v1-multi-query",
-         "v1-multi-headers", "v1-path"],
+    ids=[
+        "v2-context",
+        "v2-http",
+        "v2-headers",
+        "v2-path",
+        "v1-context",
+        "v1-query",
+        "v1-multi-query",
+        "v1-multi-headers",
+        "v1-path",
+    ],
 )
 def test_an_event_part_of_the_wrong_type_is_a_400(published: Publisher, build, path, value) -> None:
     event = corrupt(build("key=processed/ccn_data*"), path, value)

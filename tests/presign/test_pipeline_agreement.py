@@ -35,5 +35,22 @@ def test_the_lambda_package_never_imports_the_pipeline() -> None:
                 imported.add(node.module.split(".")[0])
     assert "cdr_dagster" not in imported
     assert imported - {"presign_lambda", "boto3", "botocore", "__future__"} <= {
-        "argparse", "collections", "dataclasses", "datetime", "enum", "http", "json", "os", "re",
-        "signal", "socket", "sys", "threading", "time", "typing", "urllib", "uuid", "math"}
+        "argparse",
+        "collections",
+        "dataclasses",
+        "datetime",
+        "enum",
+        "http",
+        "json",
+        "os",
+        "re",
+        "signal",
+        "socket",
+        "sys",
+        "threading",
+        "time",
+        "typing",
+        "urllib",
+        "uuid",
+        "math",
+    }

@@ -8,10 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from devtools.s3_server import patched_env
 from presign_lambda.handler import handler
 from tests.presign.builders import BUCKET, EVENT_BUILDERS, Publisher, body, v1_event, v2_event
 from tests.presign.conftest import CHART_CSS_V2, CHART_JS, CHART_JS_V2, CSV, DASHBOARD_CSS, NEWEST_KEYS
-from devtools.s3_server import patched_env
 
 
 def presign(raw_query: str, fmt: str = "v2", **kw) -> str:
@@ -32,20 +32,20 @@ def download(url: str) -> requests.Response:
     ("raw_query", "expected", "content_type"),
     [
         pytest.param("key=processed/orders_for_viz*", CSV["orders_for_viz"], "text/csv", id="pattern"),
-        pytest.param("key=processed%2Forders_for_viz%2A", CSV["orders_for_viz"], "text/csv",
-                     id="pattern-as-browsers-encode"),
+        pytest.param("key=processed%2Forders_for_viz%2A", CSV["orders_for_viz"], "text/csv", id="pattern-as-browsers-encode"),
         pytest.param("key=orders_for_viz*", CSV["orders_for_viz"], "text/csv", id="pattern-no-prefix"),
-        pytest.param("key=processed/orders_for_viz_20261127.csv", CSV["orders_for_viz"], "text/csv",
-                     id="newest-version"),
-        pytest.param("key=processed/carbon_pricing_20261127_2.csv", CSV["carbon_pricing"], "text/csv",
-                     id="newest-version-republished-same-day"),
-        pytest.param("key=viz/v2/chart_templates.js", CHART_JS_V2, "application/javascript",
-                     id="viz-v2-js"),
+        pytest.param("key=processed/orders_for_viz_20261127.csv", CSV["orders_for_viz"], "text/csv", id="newest-version"),
+        pytest.param(
+            "key=processed/carbon_pricing_20261127_2.csv",
+            CSV["carbon_pricing"],
+            "text/csv",
+            id="newest-version-republished-same-day",
+        ),
+        pytest.param("key=viz/v2/chart_templates.js", CHART_JS_V2, "application/javascript", id="viz-v2-js"),
         pytest.param("key=viz/v2/chart_templates.css", CHART_CSS_V2, "text/css", id="viz-v2-css"),
         pytest.param("key=viz/chart_templates.js", CHART_JS, "application/javascript", id="viz-js"),
         pytest.param("key=viz/dashboard.css", DASHBOARD_CSS, "text/css", id="viz-css"),
-        pytest.param("key=processed/latest_deals*&_=1732751940000", CSV["latest_deals"], "text/csv",
-                     id="cache-buster-ignored"),
+        pytest.param("key=processed/latest_deals*&_=1732751940000", CSV["latest_deals"], "text/csv", id="cache-buster-ignored"),
     ],
 )
 def test_url_downloads_the_right_bytes_with_the_right_type(
@@ -93,9 +93,12 @@ def test_answer_is_a_json_api_gateway_response(published: Publisher, fmt: str) -
     assert set(response) == {"statusCode", "headers", "body", "isBase64Encoded"}
     assert response["statusCode"] == 200
     assert response["isBase64Encoded"] is False
-    assert response["headers"] == {"Vary": "Origin", "Cache-Control": "public, max-age=60",
-                                   "X-Content-Type-Options": "nosniff",
-                                   "Content-Type": "application/json"}
+    assert response["headers"] == {
+        "Vary": "Origin",
+        "Cache-Control": "public, max-age=60",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Type": "application/json",
+    }
 
 
 def test_stage_prefixed_paths_are_the_same_route(published: Publisher) -> None:
@@ -116,15 +119,21 @@ def test_one_json_log_line_per_request_without_the_url(published: Publisher, cap
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert isinstance(record.pop("latency_ms"), float)
-    assert record == {"request_id": "lambda-req-1", "method": "GET", "key": "processed/orders_for_viz*",
-                      "status": 200, "outcome": "presigned",
-                      "object_key": "processed/orders_for_viz_20261127.csv", "manifest": "ok"}
+    assert record == {
+        "request_id": "lambda-req-1",
+        "method": "GET",
+        "key": "processed/orders_for_viz*",
+        "status": 200,
+        "outcome": "presigned",
+        "object_key": "processed/orders_for_viz_20261127.csv",
+        "manifest": "ok",
+    }
     signature = parse_qs(urlsplit(url).query)["X-Amz-Signature"][0]
     assert signature not in lines[0] and "X-Amz" not in lines[0] and "testing" not in lines[0]
 
 
 def test_log_falls_back_to_the_gateway_request_id_and_cuts_long_keys(published, capsys) -> None:
-    key = "processed/" + "a" * 5000 + "\n{\"status\": 200}"
+    key = "processed/" + "a" * 5000 + '\n{"status": 200}'
     response = handler(v1_event("key=" + key.replace("\n", "%0A")), None)
     assert response["statusCode"] == 400
     lines = capsys.readouterr().out.splitlines()

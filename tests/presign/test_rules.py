@@ -17,18 +17,22 @@ from presign_lambda.settings import DEFAULT_ALLOWED_ORIGINS, ConfigError, Settin
         ("ccn_data*", KeyRequest(KeyKind.PATTERN, "", "text/csv", "ccn_data")),
         ("processed/latest_deals_*", KeyRequest(KeyKind.PATTERN, "", "text/csv", "latest_deals")),
         ("carbon_pricing_*", KeyRequest(KeyKind.PATTERN, "", "text/csv", "carbon_pricing")),
-        ("processed/carbon_pricing_20261127_2.csv",
-         KeyRequest(KeyKind.VERSION, "processed/carbon_pricing_20261127_2.csv", "text/csv", "carbon_pricing")),
-        ("processed/ccn_data_20261127_999.csv",
-         KeyRequest(KeyKind.VERSION, "processed/ccn_data_20261127_999.csv", "text/csv", "ccn_data")),
+        (
+            "processed/carbon_pricing_20261127_2.csv",
+            KeyRequest(KeyKind.VERSION, "processed/carbon_pricing_20261127_2.csv", "text/csv", "carbon_pricing"),
+        ),
+        (
+            "processed/ccn_data_20261127_999.csv",
+            KeyRequest(KeyKind.VERSION, "processed/ccn_data_20261127_999.csv", "text/csv", "ccn_data"),
+        ),
         ("viz/v2/cdr_page.js", KeyRequest(KeyKind.VIZ, "viz/v2/cdr_page.js", "application/javascript")),
         ("viz/v12/chart_templates.css", KeyRequest(KeyKind.VIZ, "viz/v12/chart_templates.css", "text/css")),
-        ("processed/latest_deals_20260105.csv",
-         KeyRequest(KeyKind.VERSION, "processed/latest_deals_20260105.csv", "text/csv", "latest_deals")),
-        ("processed/manifest.json",
-         KeyRequest(KeyKind.MANIFEST, "processed/manifest.json", "application/json")),
-        ("viz/chart_templates.js",
-         KeyRequest(KeyKind.VIZ, "viz/chart_templates.js", "application/javascript")),
+        (
+            "processed/latest_deals_20260105.csv",
+            KeyRequest(KeyKind.VERSION, "processed/latest_deals_20260105.csv", "text/csv", "latest_deals"),
+        ),
+        ("processed/manifest.json", KeyRequest(KeyKind.MANIFEST, "processed/manifest.json", "application/json")),
+        ("viz/chart_templates.js", KeyRequest(KeyKind.VIZ, "viz/chart_templates.js", "application/javascript")),
         ("viz/dashboard.min.css", KeyRequest(KeyKind.VIZ, "viz/dashboard.min.css", "text/css")),
         # Shape only: whether the dataset exists is the service's 404, not a 400.
         ("processed/unknown_thing*", KeyRequest(KeyKind.PATTERN, "", "text/csv", "unknown_thing")),
@@ -70,11 +74,15 @@ def test_a_200_character_key_is_not_too_long() -> None:
 def test_settings_defaults() -> None:
     assert Settings.from_env({"CDR_DASHBOARD_BUCKET": "cdr-dashboard-prod"}) == Settings(
         bucket="cdr-dashboard-prod",
-        allowed_origins=frozenset({
-            "https://www.deepskyclimate.com", "https://fr.deepskyclimate.com",
-            "https://deepskyclimate.com", "https://deepsky.webflow.io",
-            "https://deepsky.design.webflow.com",
-        }),
+        allowed_origins=frozenset(
+            {
+                "https://www.deepskyclimate.com",
+                "https://fr.deepskyclimate.com",
+                "https://deepskyclimate.com",
+                "https://deepsky.webflow.io",
+                "https://deepsky.design.webflow.com",
+            }
+        ),
         url_expires_seconds=300,
         manifest_cache_seconds=60.0,
     )
@@ -82,14 +90,15 @@ def test_settings_defaults() -> None:
 
 
 def test_settings_from_environment() -> None:
-    settings = Settings.from_env({
-        "CDR_DASHBOARD_BUCKET": "b-test",
-        "PRESIGN_ALLOWED_ORIGINS": " http://localhost:8000 , https://deepsky.webflow.io,",
-        "PRESIGN_URL_EXPIRES_SECONDS": "120",
-        "PRESIGN_MANIFEST_CACHE_SECONDS": "0",
-    })
-    assert settings == Settings("b-test", frozenset({"http://localhost:8000", "https://deepsky.webflow.io"}),
-                                120, 0.0)
+    settings = Settings.from_env(
+        {
+            "CDR_DASHBOARD_BUCKET": "b-test",
+            "PRESIGN_ALLOWED_ORIGINS": " http://localhost:8000 , https://deepsky.webflow.io,",
+            "PRESIGN_URL_EXPIRES_SECONDS": "120",
+            "PRESIGN_MANIFEST_CACHE_SECONDS": "0",
+        }
+    )
+    assert settings == Settings("b-test", frozenset({"http://localhost:8000", "https://deepsky.webflow.io"}), 120, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -97,18 +106,16 @@ def test_settings_from_environment() -> None:
     [
         ({}, "CDR_DASHBOARD_BUCKET must be set to an S3 bucket name"),
         ({"CDR_DASHBOARD_BUCKET": "Bad_Bucket"}, "CDR_DASHBOARD_BUCKET must be set to an S3 bucket name"),
-        ({"PRESIGN_ALLOWED_ORIGINS": "*"},
-         "PRESIGN_ALLOWED_ORIGINS must list origins like https://host[:port], comma-separated"),
-        ({"PRESIGN_ALLOWED_ORIGINS": "https://deepsky.webflow.io/page"},
-         "PRESIGN_ALLOWED_ORIGINS must list origins like https://host[:port], comma-separated"),
+        ({"PRESIGN_ALLOWED_ORIGINS": "*"}, "PRESIGN_ALLOWED_ORIGINS must list origins like https://host[:port], comma-separated"),
+        (
+            {"PRESIGN_ALLOWED_ORIGINS": "https://deepsky.webflow.io/page"},
+            "PRESIGN_ALLOWED_ORIGINS must list origins like https://host[:port], comma-separated",
+        ),
         ({"PRESIGN_URL_EXPIRES_SECONDS": "5m"}, "PRESIGN_URL_EXPIRES_SECONDS must be a number"),
         ({"PRESIGN_URL_EXPIRES_SECONDS": "0"}, "PRESIGN_URL_EXPIRES_SECONDS must be between 1 and 604800"),
-        ({"PRESIGN_URL_EXPIRES_SECONDS": "604801"},
-         "PRESIGN_URL_EXPIRES_SECONDS must be between 1 and 604800"),
-        ({"PRESIGN_MANIFEST_CACHE_SECONDS": "-1"},
-         "PRESIGN_MANIFEST_CACHE_SECONDS must be between 0 and 86400"),
-        ({"PRESIGN_MANIFEST_CACHE_SECONDS": "nan"},
-         "PRESIGN_MANIFEST_CACHE_SECONDS must be between 0 and 86400"),
+        ({"PRESIGN_URL_EXPIRES_SECONDS": "604801"}, "PRESIGN_URL_EXPIRES_SECONDS must be between 1 and 604800"),
+        ({"PRESIGN_MANIFEST_CACHE_SECONDS": "-1"}, "PRESIGN_MANIFEST_CACHE_SECONDS must be between 0 and 86400"),
+        ({"PRESIGN_MANIFEST_CACHE_SECONDS": "nan"}, "PRESIGN_MANIFEST_CACHE_SECONDS must be between 0 and 86400"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 
+from devtools.s3_server import patched_env
 from presign_lambda.s3 import (
     CONNECT_TIMEOUT_SECONDS,
     MAX_ATTEMPTS,
@@ -24,7 +25,6 @@ from presign_lambda.service import PresignService
 from presign_lambda.settings import Settings
 from tests.presign.builders import Publisher, body, v2_event
 from tests.presign.test_manifest_cache import count_sends
-from devtools.s3_server import patched_env
 
 
 def test_client_timeouts_and_retries(published: Publisher) -> None:
@@ -47,10 +47,15 @@ def test_worst_case_arithmetic() -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["key=processed/orders_for_viz*", "key=processed/orders_for_viz_20261127.csv",
-     "key=processed/manifest.json", "key=viz/chart_templates.js", "key=raw/x.csv",
-     "keys=processed/orders_for_viz*,processed/latest_deals_*,processed/ccn_data_20261127.csv,"
-     "processed/carbon_pricing*,processed/manifest.json,viz/v2/chart_templates.js,nope*"],
+    [
+        "key=processed/orders_for_viz*",
+        "key=processed/orders_for_viz_20261127.csv",
+        "key=processed/manifest.json",
+        "key=viz/chart_templates.js",
+        "key=raw/x.csv",
+        "keys=processed/orders_for_viz*,processed/latest_deals_*,processed/ccn_data_20261127.csv,"
+        "processed/carbon_pricing*,processed/manifest.json,viz/v2/chart_templates.js,nope*",
+    ],
     ids=["pattern", "version", "manifest", "viz", "refused", "batch"],
 )
 def test_a_cold_request_makes_at_most_one_s3_call(published: Publisher, query: str) -> None:
@@ -106,16 +111,18 @@ def silent_s3() -> Iterator[SilentServer]:
 def test_a_hung_s3_ends_in_two_attempts_and_a_clean_answer(silent_s3: SilentServer) -> None:
     # The deployed client (2 attempts, 3 s read timeout) against an S3 that never answers: the
     # request ends with a clean 404 rather than hanging until the Lambda's own timeout.
-    env = {"AWS_ENDPOINT_URL_S3": silent_s3.url, "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "ca-central-1",
-           "CDR_DASHBOARD_BUCKET": "cdr-dashboard-hung"}
+    env = {
+        "AWS_ENDPOINT_URL_S3": silent_s3.url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "ca-central-1",
+        "CDR_DASHBOARD_BUCKET": "cdr-dashboard-hung",
+    }
     log = io.StringIO()
     with patched_env(env):
         service = PresignService(Settings.from_env(), build_s3_client(), log_stream=log)
         response = service.handle(v2_event("key=processed/orders_for_viz*"))
-    assert (response["statusCode"], body(response)) == (
-        404, {"error": "no published version of orders_for_viz"})
+    assert (response["statusCode"], body(response)) == (404, {"error": "no published version of orders_for_viz"})
     assert len(silent_s3.accepted) == 2  # MAX_ATTEMPTS
     record = json.loads(log.getvalue())
-    assert (record["manifest"], record["manifest_problem"]) == (
-        "error", "S3 could not be read (ReadTimeoutError)")
+    assert (record["manifest"], record["manifest_problem"]) == ("error", "S3 could not be read (ReadTimeoutError)")

@@ -83,9 +83,7 @@ def test_io_manager_round_trips_assets_on_local_and_s3(tmp_path: Path, s3) -> No
             assert cdr_fyi_orders["order_id"].dtype != float
             return cdr_fyi_orders.assign(n=len(cdr_fyi_orders))
 
-        result = dg.materialize(
-            [cdr_fyi_orders, copy_of_orders], resources={"io_manager": CsvIOManager(storage=storage)}
-        )
+        result = dg.materialize([cdr_fyi_orders, copy_of_orders], resources={"io_manager": CsvIOManager(storage=storage)})
         assert result.success
         stamp = utc_date_stamp()
         raw = csv_bytes_to_frame(storage.read_bytes(f"raw/cdr_fyi_orders_{stamp}.csv"))

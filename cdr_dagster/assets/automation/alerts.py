@@ -13,12 +13,14 @@ def _short(message: str) -> str:
     return " ".join(line.strip() for line in message.strip().splitlines()[:FIRST_LINES])
 
 
-def failure_summary(run_id: str, job_name: str, retry_number: int, run_message: str,
-                    step_errors: dict[str, str], deployment: str) -> str:
+def failure_summary(
+    run_id: str, job_name: str, retry_number: int, run_message: str, step_errors: dict[str, str], deployment: str
+) -> str:
     """Plain text naming the run, whether a retry follows, and each failed step with its error."""
     retry = (
         f"run-level retry {retry_number + 1} of {jobs.RUN_RETRIES} will follow"
-        if retry_number < jobs.RUN_RETRIES else "no retries left"
+        if retry_number < jobs.RUN_RETRIES
+        else "no retries left"
     )
     lines = [
         f":rotating_light: *{job_name}* failed on *{deployment}* (run {run_id[:8]}, {retry}). "

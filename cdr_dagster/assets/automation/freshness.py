@@ -6,7 +6,6 @@ This sensor reads the same policies and posts one Slack message (or log line wit
 per late asset per day, naming the asset and how late it is.
 """
 
-
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,9 +24,7 @@ class Late:
     late_by: timedelta | None
 
 
-def late_assets(
-    windows: dict[str, timedelta], last_updates: dict[str, datetime | None], now: datetime
-) -> list[Late]:
+def late_assets(windows: dict[str, timedelta], last_updates: dict[str, datetime | None], now: datetime) -> list[Late]:
     """The assets whose last update is older than their window (or that never had one)."""
     late = []
     for asset, window in sorted(windows.items()):

@@ -23,9 +23,7 @@ from cdr_dagster.resources.input_files import CcnCompaniesFile
 
 
 @dg.asset(**DATASET_OPTIONS, code_version="1")
-def orders_for_viz(
-    cdr_fyi_orders: pd.DataFrame, cdr_fyi_api: CdrFyiApi
-) -> dg.MaterializeResult[pd.DataFrame]:
+def orders_for_viz(cdr_fyi_orders: pd.DataFrame, cdr_fyi_api: CdrFyiApi) -> dg.MaterializeResult[pd.DataFrame]:
     """Cumulative tons of durable CDR purchased and delivered, and dollars paid, one row per day
     since the first announced credit sale: the page's main line chart and its "% tons
     delivered" and DAC "total spent" stats, for all CDR and DAC only."""
@@ -120,9 +118,7 @@ def dollars_spent(dollars_spent_source: DollarsSpentSource) -> dg.MaterializeRes
 
 
 @dg.asset(**DATASET_OPTIONS, code_version="1")
-def ccn_data(
-    ccn_companies: pd.DataFrame, ccn_input: CcnCompaniesFile
-) -> dg.MaterializeResult[pd.DataFrame]:
+def ccn_data(ccn_companies: pd.DataFrame, ccn_input: CcnCompaniesFile) -> dg.MaterializeResult[pd.DataFrame]:
     """CDR companies founded per year, and cumulatively, from the CCN list (years without a
     founding included as 0): the page's "companies founded" bar chart and stat."""
     frame = transforms.ccn_data(ccn_companies)

@@ -80,9 +80,7 @@ def _week_from_published(published: Published) -> Week:
     code_version="3",
     freshness_policy=WEEKLY_FRESHNESS,
 )
-def dashboard_publication(
-    context: dg.AssetExecutionContext, storage: Storage, slack: SlackWebhook
-) -> dg.MaterializeResult:
+def dashboard_publication(context: dg.AssetExecutionContext, storage: Storage, slack: SlackWebhook) -> dg.MaterializeResult:
     """What the public page serves this week: every dataset copied from staging to a new
     published ``processed/`` key, and the manifest naming each one's key, rows, checksum,
     update time and source. Runs only when every dataset and blocking check upstream has

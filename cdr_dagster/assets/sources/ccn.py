@@ -39,9 +39,7 @@ ccn_companies_file = dropped_file_source(
     metadata={PREFIX_METADATA_KEY: RAW_PREFIX},
     freshness_policy=WEEKLY_FRESHNESS,
 )
-def ccn_companies(
-    context: dg.AssetExecutionContext, ccn_input: CcnCompaniesFile
-) -> dg.MaterializeResult[pd.DataFrame]:
+def ccn_companies(context: dg.AssetExecutionContext, ccn_input: CcnCompaniesFile) -> dg.MaterializeResult[pd.DataFrame]:
     """CDR companies tracked by the Circular Carbon Network (an XPRIZE research initiative), with
     their founding year and removal pathway. CCN has no API: a person maintains
     ``raw/ccn_companies.csv``; this asset validates it hard (a bad row rejects the whole file,

@@ -39,9 +39,7 @@ SCHEMA_DRIFT_CHECK = "schema_drift"
 ROW_SWING_CHECK = "row_count_swing"
 
 
-def pull_table(
-    context: dg.AssetExecutionContext, api: CdrFyiApi, table: str
-) -> dg.MaterializeResult:
+def pull_table(context: dg.AssetExecutionContext, api: CdrFyiApi, table: str) -> dg.MaterializeResult:
     """Pull one table, flatten it, drop repeated ids, and describe the pull in metadata."""
     pull = api.fetch_table(table, log=context.log.info)
     frame, duplicates = records_to_frame(table, pull.records)
@@ -92,6 +90,7 @@ def cdr_fyi_marketplaces(context: dg.AssetExecutionContext, cdr_fyi_api: CdrFyiA
 
 
 # --- Quality gates on each raw table ----------------------------------------------------
+
 
 def raw_table_checks(table: str) -> list[dg.AssetChecksDefinition]:
     asset = f"cdr_fyi_{table}"

@@ -89,7 +89,9 @@ def validate_carbon_pricing(raw: pd.DataFrame, current_year: int) -> pd.DataFram
         missing = sorted(set(range(min(seen), max(seen) + 1)) - set(seen))
         if missing:
             shown = ", ".join(map(str, missing))
-            problems.append(LineProblem((), f"year(s) {shown} missing between {min(seen)} and {max(seen)}: every year needs a row"))
+            problems.append(
+                LineProblem((), f"year(s) {shown} missing between {min(seen)} and {max(seen)}: every year needs a row")
+            )
 
     if problems:
         raise reject(WHAT, problems)

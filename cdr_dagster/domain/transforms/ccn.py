@@ -105,9 +105,7 @@ def validate_ccn_companies(raw: pd.DataFrame, current_year: int) -> pd.DataFrame
 
     if problems:
         raise reject(WHAT, problems)
-    return pd.DataFrame(
-        {"company_name": names, "year_founded": years.astype("int64"), "pathway": pathways}
-    )
+    return pd.DataFrame({"company_name": names, "year_founded": years.astype("int64"), "pathway": pathways})
 
 
 def is_dac_pathway(pathways: pd.Series) -> pd.Series:

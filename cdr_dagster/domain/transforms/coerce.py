@@ -36,10 +36,7 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], table: str) -> 
     if not missing:
         return frame
     if len(frame) > 0:
-        raise InputSchemaError(
-            f"table {table!r} is missing required column(s) {missing}; "
-            f"columns present: {list(frame.columns)}"
-        )
+        raise InputSchemaError(f"table {table!r} is missing required column(s) {missing}; columns present: {list(frame.columns)}")
     return frame.assign(**{c: pd.Series(dtype="object", index=frame.index) for c in missing})
 
 

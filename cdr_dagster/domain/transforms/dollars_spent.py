@@ -77,9 +77,7 @@ def parse_dollar_amount(text: str) -> float:
     positive (a total spent can be neither zero nor negative).
     """
     if not isinstance(text, str):
-        raise DollarsSpentError(
-            f"expected the dollars spent as text, got {type(text).__name__}: {text!r}"
-        )
+        raise DollarsSpentError(f"expected the dollars spent as text, got {type(text).__name__}: {text!r}")
     cleaned = _SPACES.sub(" ", text).strip()
     match = _AMOUNT.match(cleaned)
     suffix = match["suffix"].lower() if match else ""
@@ -95,9 +93,7 @@ def parse_dollar_amount(text: str) -> float:
     if match["sign"] or match["sign2"]:
         amount = -amount
     if amount <= 0:
-        raise DollarsSpentError(
-            f"dollars spent must be a positive amount: found {_shorten(text)!r} ({float(amount):g})"
-        )
+        raise DollarsSpentError(f"dollars spent must be a positive amount: found {_shorten(text)!r} ({float(amount):g})")
     return float(amount)
 
 
@@ -139,9 +135,7 @@ def extract_dollars_spent(html: str, url: str) -> float:
         if CAPTION_PATTERN.search(caption_text):
             matches.append(_text(heading))
 
-    looked_for = (
-        f'an <h3 class="{FIGURE_CLASS}"> whose next <p> sibling contains "spent on CO2 removal"'
-    )
+    looked_for = f'an <h3 class="{FIGURE_CLASS}"> whose next <p> sibling contains "spent on CO2 removal"'
     if not matches:
         if headings:
             listing = "; ".join(seen[:10]) + ("; …" if len(seen) > 10 else "")
@@ -178,6 +172,4 @@ def dollars_spent_frame(value: float) -> pd.DataFrame:
         raise DollarsSpentError(f"dollars spent must be a number, got {value!r}") from exc
     if not math.isfinite(number) or number <= 0:
         raise DollarsSpentError(f"dollars spent must be a finite positive amount, got {value!r}")
-    return pd.DataFrame(
-        {"metric": [DOLLARS_SPENT_METRIC], "value": [number]}, columns=list(DOLLARS_SPENT_COLUMNS)
-    )
+    return pd.DataFrame({"metric": [DOLLARS_SPENT_METRIC], "value": [number]}, columns=list(DOLLARS_SPENT_COLUMNS))

@@ -53,8 +53,7 @@ def reject(what: str, problems: list[LineProblem]) -> FileRejected:
     if more > 0:
         listed += f"\n  +{more} more"
     return FileRejected(
-        f"{what} rejected, nothing published: {len(problems)} problem(s); "
-        f"fix them all and drop the file again:\n{listed}",
+        f"{what} rejected, nothing published: {len(problems)} problem(s); fix them all and drop the file again:\n{listed}",
         tuple(problems),
     )
 
@@ -113,7 +112,9 @@ def read_dropped_csv(source: bytes | str | os.PathLike[str], what: str) -> pd.Da
             break
         if row and len(row) != len(header):
             problems.append(
-                LineProblem((start,), f"has {len(row)} fields, the header has {len(header)} (a comma in a name must be inside quotes)")
+                LineProblem(
+                    (start,), f"has {len(row)} fields, the header has {len(header)} (a comma in a name must be inside quotes)"
+                )
             )
         else:
             rows.append(row or [""] * len(header))

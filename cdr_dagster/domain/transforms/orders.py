@@ -23,9 +23,7 @@ from cdr_dagster.domain.transforms.rules import (
 _DTYPES = {"date": "str", **dict.fromkeys(ORDERS_FOR_VIZ_COLUMNS[1:], "float64")}
 
 
-def dac_imputed_prices(
-    tons: pd.Series, prices: pd.Series, is_dac: pd.Series
-) -> tuple[pd.Series, int, float | None]:
+def dac_imputed_prices(tons: pd.Series, prices: pd.Series, is_dac: pd.Series) -> tuple[pd.Series, int, float | None]:
     """DAC order values with undisclosed prices filled in (contract rule for ``dac_price_usd_cum``).
 
     A DAC order with no public price (missing or 0) is valued at its tons times the

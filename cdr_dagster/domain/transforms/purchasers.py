@@ -18,9 +18,7 @@ PURCHASER_COLUMNS: tuple[str, ...] = ("purchaser_id", "created_at")
 _DTYPES = {"date": "str", "purchasers_count_cum": "int64", "dac_purchasers_count_cum": "int64"}
 
 
-def purchaser_first_dates(
-    orders: pd.DataFrame, purchasers: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[str, int]]:
+def purchaser_first_dates(orders: pd.DataFrame, purchasers: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """The day each purchaser entered the market, and its first DAC day.
 
     Contract (``purchasers_for_viz``): a purchaser counts from its first announced order (earliest
@@ -55,9 +53,9 @@ def purchaser_first_dates(
     created = table.set_index("purchaser_id")["created_at"].reindex(all_ids)
     by_order = first_order.reindex(all_ids)
     first_date = by_order.fillna(created)
-    frame = pd.DataFrame(
-        {"first_date": first_date, "first_dac_date": first_dac.reindex(all_ids)}, index=all_ids
-    ).rename_axis("purchaser_id")
+    frame = pd.DataFrame({"first_date": first_date, "first_dac_date": first_dac.reindex(all_ids)}, index=all_ids).rename_axis(
+        "purchaser_id"
+    )
     counts = {
         "purchasers_in_table": len(table),
         "purchasers_only_in_orders": int((~all_ids.isin(table["purchaser_id"])).sum()),
@@ -68,9 +66,7 @@ def purchaser_first_dates(
     return frame.loc[frame["first_date"].notna()].reset_index(), counts
 
 
-def purchasers_for_viz(
-    orders: pd.DataFrame, purchasers: pd.DataFrame
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+def purchasers_for_viz(orders: pd.DataFrame, purchasers: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Daily cumulative count of unique purchasers, all CDR and DAC only.
 
     Dates per purchaser follow :func:`purchaser_first_dates`. One row per calendar day from the
@@ -98,13 +94,17 @@ def purchasers_for_viz(
     # "Those dates" include the DAC ones: a purchaser's first DAC order can be its latest event.
     dates = pd.concat([firsts["first_date"], firsts["first_dac_date"]]).dropna()
     all_days = pd.date_range(dates.min(), dates.max(), freq="D", name="date")
-    result = pd.DataFrame(
-        {
-            "purchasers_count_cum": newcomers.reindex(all_days, fill_value=0).cumsum(),
-            "dac_purchasers_count_cum": dac_newcomers.reindex(all_days, fill_value=0).cumsum(),
-        },
-        index=all_days,
-    ).astype("int64").reset_index()
+    result = (
+        pd.DataFrame(
+            {
+                "purchasers_count_cum": newcomers.reindex(all_days, fill_value=0).cumsum(),
+                "dac_purchasers_count_cum": dac_newcomers.reindex(all_days, fill_value=0).cumsum(),
+            },
+            index=all_days,
+        )
+        .astype("int64")
+        .reset_index()
+    )
     result["date"] = format_day(result["date"])
     result = result.loc[:, list(PURCHASERS_FOR_VIZ_COLUMNS)]
     stats.update(days=len(result), first_date=result["date"].iloc[0], last_date=result["date"].iloc[-1])

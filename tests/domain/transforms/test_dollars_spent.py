@@ -126,10 +126,7 @@ def test_figure_shown_twice_must_agree() -> None:
 
 def test_the_caption_must_follow_its_own_heading() -> None:
     # A heading without a caption must not borrow the caption of the next heading.
-    html = (
-        '<div><h3 class="text-primary">$9</h3>'
-        '<h3 class="text-primary">$1,000,000</h3><p>spent on CO2 removal</p></div>'
-    )
+    html = '<div><h3 class="text-primary">$9</h3><h3 class="text-primary">$1,000,000</h3><p>spent on CO2 removal</p></div>'
     assert extract_dollars_spent(html, URL) == 1_000_000.0
 
 

@@ -40,8 +40,15 @@ def test_ten_newest_deals_with_names_placeholders_and_dac_display_name() -> None
     raw = orders(
         _deal("o-01", "2024-01-01", 10),  # 11th newest: left out
         _deal("o-02", "2024-01-02", 20, method="DAC"),
-        _deal("o-03", "2024-01-03", 30, supplier_id="s-2", purchaser_id="p-2", method=DACCS_STORAGE,
-              type_of_agreement="Delivery Agreement"),  # any agreement type
+        _deal(
+            "o-03",
+            "2024-01-03",
+            30,
+            supplier_id="s-2",
+            purchaser_id="p-2",
+            method=DACCS_STORAGE,
+            type_of_agreement="Delivery Agreement",
+        ),  # any agreement type
         _deal("o-04", "2024-01-04", NA, supplier_id="s-404", method=DACCS_SEQUESTRATION),
         _deal("o-05", "2024-01-05", 50, purchaser_id="p-404", method=NA),
         _deal("o-06", "2024-01-06", 60, supplier_id=NA, purchaser_id=NA, method="Enhanced Weathering"),
