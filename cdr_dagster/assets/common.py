@@ -29,6 +29,11 @@ YEARLY_FILE_WINDOW = timedelta(days=365)
 YEARLY_LATE_FILE_WINDOW = timedelta(days=365 + 31)
 
 
+# Passing faults (network, 5xx, throttling) that outlast a source's own retries: the step is tried
+# again a little later. Faults that will recur (401/400, a bad file, a changed page, a missing
+# setting) raise dg.Failure(allow_retries=False) and are never retried.
+PASSING_FAULT_RETRIES = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
 # Every dataset the page reads: written to staging/ first, published only once checked.
 DATASET_OPTIONS: dict[str, Any] = dict(
     group_name="dashboard",

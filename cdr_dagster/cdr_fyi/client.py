@@ -36,6 +36,11 @@ class CdrFyiAuthError(CdrFyiApiError):
     """cdr.fyi refused the token."""
 
 
+class CdrFyiUnavailable(CdrFyiApiError):
+    """A passing fault (network, 5xx, throttling) outlasted this pull's own retries: worth another
+    try later, unlike the other errors, which will recur until something is fixed."""
+
+
 class _RetryableError(Exception):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -175,7 +180,7 @@ class CdrFyiClient:
         except tenacity.RetryError as gave_up:
             last = gave_up.last_attempt.exception()
             attempts = gave_up.last_attempt.attempt_number
-            raise CdrFyiApiError(
+            raise CdrFyiUnavailable(
                 f"cdr.fyi {table} page {page} failed after {attempts} attempts "
                 f"(retries bounded by {self.max_attempts} attempts and {self.max_retry_seconds:g}s): "
                 f"last error: {last}"

@@ -54,10 +54,12 @@ class CdrFyiSite(DollarsSpentSource):
             session.mount(self.url, SampleFrontPageAdapter())
         try:
             response = session.get(self.url, headers={"User-Agent": USER_AGENT}, timeout=self.timeout_seconds)
-        except requests.RequestException as error:
+        except requests.RequestException as error:  # a passing fault: the step is retried
             raise dg.Failure(f"could not fetch {self.url}: {type(error).__name__}") from None
         if response.status_code != 200:
-            raise dg.Failure(f"{self.url} answered HTTP {response.status_code}; nothing scraped")
+            # 5xx and 429 may pass; any other answer will recur until someone looks
+            passing = response.status_code >= 500 or response.status_code == 429
+            raise dg.Failure(f"{self.url} answered HTTP {response.status_code}; nothing scraped", allow_retries=passing)
         return response.text
 
     def total_dollars_spent(self) -> float:

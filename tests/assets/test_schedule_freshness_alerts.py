@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from cdr_dagster.assets.automation import freshness, jobs
-from cdr_dagster.assets.automation.alerts import weekly_refresh_failure_alert
+from cdr_dagster.assets.automation.alerts import failure_summary, retry_follows, weekly_refresh_failure_alert
 from cdr_dagster.assets.automation.freshness import late_assets, staleness_alert, staleness_text
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.domain.datasets import DATASET_NAMES
@@ -151,7 +151,9 @@ def test_a_failed_run_is_posted_to_slack_naming_the_failed_step(tmp_path: Path, 
         [(method, path, body)] = slack.received
     text = json.loads(body)["text"]
     assert (method, path) == ("POST", "/hook")
-    assert "*weekly_refresh* failed on *local*" in text and "run-level retry 1 of 2 will follow" in text
+    assert "*weekly_refresh* failed on *local*" in text
+    # a bad file will fail again: no run-level retry is announced (nor made: see the job's tags)
+    assert "no automatic retry: fix the cause, then re-execute from the failed steps" in text
     assert "Nothing was published" in text
     assert "`ccn_companies`:" in text and "line 2: year_founded 1800" in text
 
@@ -169,3 +171,29 @@ def test_a_slack_error_never_shows_the_webhook_url() -> None:
         assert SlackWebhook(webhook_url=url).post("hello", log=logged.append) is False
     assert logged == ["Slack answered HTTP 404; message was:\nhello"]
     assert "secret-part" not in logged[0]
+
+
+def test_an_alert_lists_every_problem_or_says_how_many_more() -> None:
+    error = "CCN companies file rejected, nothing published: 23 problem(s):\n" + "\n".join(
+        f"  line {n}: company_name is blank" for n in range(2, 25)
+    )
+    text = failure_summary("0123456789", "weekly_refresh", 0, "run failed", {"ccn_companies": error}, "test")
+    lines = text.splitlines()
+    assert lines[1] == "- `ccn_companies`: CCN companies file rejected, nothing published: 23 problem(s):"
+    assert lines[2:22] == [f"    line {n}: company_name is blank" for n in range(2, 22)]  # the first 20
+    assert lines[22] == "    +3 more" and len(lines) == 23
+    assert text.count("rejected, nothing published") == 1
+
+
+def test_only_a_failure_outside_the_steps_is_retried_at_run_level() -> None:
+    assert retry_follows(0, {}) and retry_follows(1, {}) and not retry_follows(2, {})
+    assert not retry_follows(0, {"cdr_fyi_orders": "cdr.fyi refused the token"})
+    text = failure_summary("0123456789", "weekly_refresh", 0, "worker lost", {}, "prod")
+    assert "run-level retry 1 of 2 will follow" in text and "- worker lost" in text
+    tags = build_definitions("local").resolve_job_def("weekly_refresh").tags
+    assert tags["dagster/retry_on_asset_or_op_failure"] == "false" and tags["dagster/max_retries"] == "2"
+
+
+def test_slack_markup_from_the_data_is_shown_literally() -> None:
+    text = failure_summary("0123456789", "weekly_refresh", 0, "", {"ccn_companies": "bad name <!channel> & <http://x|y>"}, "test")
+    assert "<!channel>" not in text and "&lt;!channel&gt; &amp; &lt;http://x|y&gt;" in text

@@ -209,3 +209,26 @@ def test_parallel_processes_share_the_rate_limit(tmp_path: Path) -> None:
     # 3 tables x 9 pages (8 full + 1 empty) = 27 requests, none refused
     assert [r.status for r in log] == [200] * 27
     assert server.max_requests_in_window(60 * 0.02) <= 6
+
+
+def test_a_refused_token_fails_the_pull_once_with_no_step_retry(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """A 401 will recur: the asset fails with one sentence and its retry policy does not fire."""
+    import dagster as dg
+
+    from cdr_dagster.assets.sources.cdr_fyi import cdr_fyi_marketplaces
+    from cdr_dagster.deployments import resources_for
+    from devtools.fake_cdr_fyi import FakeCdrFyi
+
+    with FakeCdrFyi({"marketplaces": []}, "the-right-token") as api:
+        monkeypatch.setenv("CDR_FYI_API_TOKEN", "a-wrong-token")
+        monkeypatch.setenv("CDR_FYI_API_URL", api.base_url)
+        monkeypatch.setenv("CDR_DATA_DIR", str(tmp_path))
+        result = dg.materialize([cdr_fyi_marketplaces], resources=resources_for("local"), raise_on_error=False)
+        assert len(api.requests) == 1
+    assert not result.success
+    events = [e.event_type_value for e in result.all_events]
+    assert "STEP_UP_FOR_RETRY" not in events and events.count("STEP_FAILURE") == 1
+    [failure] = result.get_step_failure_events()
+    assert "CDR_FYI_API_TOKEN" in failure.step_failure_data.user_failure_data.description
+    assert "a-wrong-token" not in str(result.all_events)
+    assert cdr_fyi_marketplaces.op.retry_policy is not None and cdr_fyi_marketplaces.op.retry_policy.max_retries == 2

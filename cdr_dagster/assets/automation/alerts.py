@@ -4,30 +4,47 @@ import dagster as dg
 
 from cdr_dagster.assets.automation import jobs
 from cdr_dagster.deployments import current_deployment
-from cdr_dagster.resources.slack import SlackWebhook
+from cdr_dagster.resources.slack import SlackWebhook, escape_slack
 
-FIRST_LINES = 3
+LISTED_LINES = 20  # of one step's error: the rest is counted, never cut mid-list
 
 
-def _short(message: str) -> str:
-    return " ".join(line.strip() for line in message.strip().splitlines()[:FIRST_LINES])
+def error_lines(message: str) -> list[str]:
+    """A step's error as alert lines: its first sentence, then each problem it lists (every one,
+    or the first LISTED_LINES and "+N more"), in Slack-safe text."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return ["(no message)"]
+    head, rest = lines[0], lines[1:]
+    shown = rest[:LISTED_LINES]
+    more = [f"+{len(rest) - LISTED_LINES} more"] if len(rest) > LISTED_LINES else []
+    return [escape_slack(head)] + [f"    {escape_slack(line)}" for line in shown + more]
+
+
+def retry_follows(retry_number: int, step_errors: dict[str, str]) -> bool:
+    """Whether the instance will retry the run: only a failure outside the steps (a lost worker)
+    is retried at run level; a step's passing faults were already retried inside the run, and the
+    other step failures will recur (the job's dagster/retry_on_asset_or_op_failure tag)."""
+    return not step_errors and retry_number < jobs.RUN_RETRIES
 
 
 def failure_summary(
     run_id: str, job_name: str, retry_number: int, run_message: str, step_errors: dict[str, str], deployment: str
 ) -> str:
     """Plain text naming the run, whether a retry follows, and each failed step with its error."""
-    retry = (
-        f"run-level retry {retry_number + 1} of {jobs.RUN_RETRIES} will follow"
-        if retry_number < jobs.RUN_RETRIES
-        else "no retries left"
-    )
+    if retry_follows(retry_number, step_errors):
+        retry = f"run-level retry {retry_number + 1} of {jobs.RUN_RETRIES} will follow"
+    else:
+        retry = "no automatic retry: fix the cause, then re-execute from the failed steps"
     lines = [
         f":rotating_light: *{job_name}* failed on *{deployment}* (run {run_id[:8]}, {retry}). "
-        "Nothing was published: the page keeps serving the previous data.",
-        f"- {_short(run_message)}",
+        "Nothing was published: the page keeps serving the previous data."
     ]
-    lines += [f"- `{step}`: {_short(error)}" for step, error in sorted(step_errors.items())]
+    if not step_errors:
+        lines.append(f"- {error_lines(run_message)[0]}")
+    for step, error in sorted(step_errors.items()):
+        first, *rest = error_lines(error)
+        lines += [f"- `{step}`: {first}", *rest]
     return "\n".join(lines)
 
 

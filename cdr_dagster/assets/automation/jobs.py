@@ -13,10 +13,16 @@ weekly_refresh = dg.define_asset_job(
     name="weekly_refresh",
     selection=dg.AssetSelection.all(include_sources=True),
     description="Full refresh: pull every source, rebuild the dashboard datasets, check and publish them.",
-    # Run-level retries for passing faults (a worker lost, an outage longer than the client's
-    # own retries); a retry starts from the failed step, so what succeeded is not pulled again.
-    # They take effect where the instance enables run retries (dev.py's and deployment/'s do).
-    tags={"dagster/max_retries": str(RUN_RETRIES), "dagster/retry_strategy": "FROM_FAILURE"},
+    # Run-level retries only for failures outside the steps (a lost worker); a retry starts from
+    # the failed step, so what succeeded is not pulled again. A step's passing faults are retried
+    # by its own retry policy, and a step failure that will recur (a bad file, a 401, a failed
+    # gate) is not retried at all: one failed run, one alert. Run retries take effect where the
+    # instance enables them (dev.py's and deployment/'s do).
+    tags={
+        "dagster/max_retries": str(RUN_RETRIES),
+        "dagster/retry_strategy": "FROM_FAILURE",
+        "dagster/retry_on_asset_or_op_failure": "false",
+    },
 )
 
 

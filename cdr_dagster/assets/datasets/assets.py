@@ -8,7 +8,7 @@ to ``processed/`` once every check has passed.
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import DATASET_OPTIONS, table_metadata
+from cdr_dagster.assets.common import DATASET_OPTIONS, PASSING_FAULT_RETRIES, table_metadata
 from cdr_dagster.domain import transforms
 from cdr_dagster.domain.transforms.dollars_spent import DollarsSpentError
 from cdr_dagster.domain.transforms.summary import (
@@ -96,7 +96,7 @@ def suppliers_for_viz(
     )
 
 
-@dg.asset(**DATASET_OPTIONS, code_version="1")
+@dg.asset(**DATASET_OPTIONS, code_version="1", retry_policy=PASSING_FAULT_RETRIES)
 def dollars_spent(dollars_spent_source: DollarsSpentSource) -> dg.MaterializeResult[pd.DataFrame]:
     """The total dollars spent on durable CDR to date, as cdr.fyi reports it (it includes
     private prices, so it cannot be rebuilt from the orders): the page's ALL CDR "total spent"

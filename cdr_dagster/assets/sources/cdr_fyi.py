@@ -9,7 +9,16 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import OWNERS, TABLE_KINDS, WEEKLY_FRESHNESS, check_result, gate, table_metadata
+from cdr_dagster.assets.common import (
+    OWNERS,
+    PASSING_FAULT_RETRIES,
+    TABLE_KINDS,
+    WEEKLY_FRESHNESS,
+    check_result,
+    gate,
+    table_metadata,
+)
+from cdr_dagster.cdr_fyi.client import CdrFyiApiError, CdrFyiUnavailable
 from cdr_dagster.cdr_fyi.schema import ID_COLUMNS, REQUIRED_COLUMNS, TABLES, records_to_frame
 from cdr_dagster.domain import quality
 from cdr_dagster.domain.layout import RAW_PREFIX
@@ -27,6 +36,7 @@ RAW_ASSET_OPTIONS: dict[str, Any] = dict(
     code_version="1",
     metadata={PREFIX_METADATA_KEY: RAW_PREFIX},
     freshness_policy=WEEKLY_FRESHNESS,
+    retry_policy=PASSING_FAULT_RETRIES,
 )
 
 # check names (shown in the UI, used by tests and alerts)
@@ -41,7 +51,12 @@ ROW_SWING_CHECK = "row_count_swing"
 
 def pull_table(context: dg.AssetExecutionContext, api: CdrFyiApi, table: str) -> dg.MaterializeResult:
     """Pull one table, flatten it, drop repeated ids, and describe the pull in metadata."""
-    pull = api.fetch_table(table, log=context.log.info)
+    try:
+        pull = api.fetch_table(table, log=context.log.info)
+    except CdrFyiUnavailable:
+        raise  # a passing fault: the step's retry policy tries again later
+    except CdrFyiApiError as error:  # 401, 400, a malformed answer: it will recur, so no retry
+        raise dg.Failure(description=str(error), allow_retries=False) from None
     frame, duplicates = records_to_frame(table, pull.records)
     if duplicates:
         context.log.warning(f"{table}: {duplicates} records repeated an id already seen; kept once")
