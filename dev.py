@@ -2,6 +2,7 @@
 """One entry point for a fresh machine that has only Python 3.11+.
 
     python3 dev.py refresh   # set up, then run weekly_refresh with the embedded defaults (./data)
+    python3 dev.py rerun     # re-execute the last failed weekly_refresh from its failed steps
     python3 dev.py test      # set up (Python and Debian packages), then run the whole test suite
     python3 dev.py ui        # set up, then start `dagster dev` (http://localhost:3000)
     python3 dev.py preview   # serve the page on http://localhost:8000 from ./data
@@ -85,10 +86,19 @@ def static_checks() -> None:
 LOCAL_INSTANCE = """\
 # written by dev.py: the local Dagster instance (SQLite under this folder)
 run_retries:
-  enabled: true  # weekly_refresh asks for 2 run-level retries, from the failed step
+  enabled: true  # weekly_refresh: 2 run-level retries, from the failed step, for lost workers
+  retry_on_asset_or_op_failure: false  # a failed step will fail again: no run-level retry
+run_coordinator:  # runs wait in a queue; the daemon launches them, one at a time
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+python_logs:
+  python_log_level: INFO
 telemetry:
   enabled: false
 """
+LOCAL_INSTANCE_MARK = "# written by dev.py"
 
 
 def dagster_env() -> dict[str, str]:
@@ -96,7 +106,10 @@ def dagster_env() -> dict[str, str]:
     home = Path(os.environ.get("DAGSTER_HOME") or ROOT / ".dagster_home")
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() or not config.read_text().strip():
+    # written anew when absent or written by an older dev.py; a person's own file is left alone
+    if not config.exists() or not config.read_text().strip() or (
+        config.read_text().startswith(LOCAL_INSTANCE_MARK) and config.read_text() != LOCAL_INSTANCE
+    ):
         config.write_text(LOCAL_INSTANCE)
     return {**os.environ, "DAGSTER_HOME": str(home)}
 
@@ -104,9 +117,9 @@ def dagster_env() -> dict[str, str]:
 def main(argv: list[str]) -> None:
     command = argv[0] if argv else "help"
     rest = argv[1:]
-    if command == "refresh":
+    if command in ("refresh", "rerun"):
         setup()
-        run(BIN / "dagster", "job", "execute", "-m", "cdr_dagster.definitions", "-j", "weekly_refresh", *rest, env=dagster_env())
+        run(PYTHON, "-m", "cdr_dagster.operate", command, *rest, env=dagster_env())
     elif command == "test":
         setup("dev")
         debian_test_packages()

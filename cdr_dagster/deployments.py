@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from cdr_dagster.config import BUCKET_ENV_VAR, DEPLOYMENT_ENV_VAR, DEPLOYMENTS
 from cdr_dagster.resources.cdr_fyi_api import DEFAULT_BASE_URL, TOKEN_ENV_VAR, CdrFyiApi
 from cdr_dagster.resources.cdr_fyi_site import DEFAULT_SITE_URL, CdrFyiSite
 from cdr_dagster.resources.csv_io_manager import CsvIOManager
@@ -21,10 +22,7 @@ from cdr_dagster.resources.quality_thresholds import QualityThresholds
 from cdr_dagster.resources.slack import WEBHOOK_ENV_VAR, SlackWebhook
 from cdr_dagster.resources.storage import LocalStorage
 
-DEPLOYMENT_ENV_VAR = "DAGSTER_DEPLOYMENT"
-DEPLOYMENTS = ("local", "test", "prod")
 DEFAULT_REGION = "ca-central-1"
-BUCKET_ENV_VAR = "CDR_DASHBOARD_BUCKET"
 
 
 def current_deployment() -> str:

@@ -23,6 +23,7 @@ from cdr_dagster.cdr_fyi.client import (
 )
 from cdr_dagster.cdr_fyi.rate_limiter import SlidingWindowLimiter, Window
 from cdr_dagster.cdr_fyi.sample import SAMPLE_TOKEN, SampleCdrFyiAdapter
+from cdr_dagster.config import token_problem
 
 
 class CdrFyiApi(dg.ConfigurableResource):
@@ -55,10 +56,14 @@ class CdrFyiApi(dg.ConfigurableResource):
         return "sample" if self.use_sample else "live"
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        if not self.use_sample and not self.token:
+        # A missing or malformed token will stay so: one sentence, never retried, never quoted.
+        if not self.use_sample and not self.token.strip():
             raise dg.Failure(
-                f"{TOKEN_ENV_VAR} is not set: the cdr.fyi pull needs a partner API token (cdr.fyi, Settings > API Access)."
+                f"{TOKEN_ENV_VAR} is not set: the cdr.fyi pull needs a partner API token (cdr.fyi, Settings > API Access).",
+                allow_retries=False,
             )
+        if not self.use_sample and (problem := token_problem(self.token)):
+            raise dg.Failure(problem, allow_retries=False)
 
     def _limiter(self, token: str) -> SlidingWindowLimiter:
         scale = self.rate_window_scale
@@ -76,7 +81,7 @@ class CdrFyiApi(dg.ConfigurableResource):
 
     def client(self, log: Callable[[str], None] = lambda message: None) -> CdrFyiClient:
         session = requests.Session()
-        token = self.token
+        token = self.token.strip()  # a secret stored from a file often ends with a newline
         if self.use_sample:
             token = SAMPLE_TOKEN
             session.mount(self.base_url.rstrip("/") + "/", SampleCdrFyiAdapter(token))

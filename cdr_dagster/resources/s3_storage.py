@@ -28,7 +28,7 @@ class S3Storage(Storage):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if not self.bucket:
-            raise dg.Failure("CDR_DASHBOARD_BUCKET is not set: name this deployment's S3 bucket.")
+            raise dg.Failure("CDR_DASHBOARD_BUCKET is not set: name this deployment's S3 bucket.", allow_retries=False)
 
     def _client(self) -> Any:
         # one client per resource: building a boto3 client reloads botocore's models (slow)

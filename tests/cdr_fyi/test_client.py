@@ -232,3 +232,44 @@ def test_a_refused_token_fails_the_pull_once_with_no_step_retry(monkeypatch: pyt
     assert "CDR_FYI_API_TOKEN" in failure.step_failure_data.user_failure_data.description
     assert "a-wrong-token" not in str(result.all_events)
     assert cdr_fyi_marketplaces.op.retry_policy is not None and cdr_fyi_marketplaces.op.retry_policy.max_retries == 2
+
+
+@pytest.mark.parametrize("stored", ["the-right-token\n", "  the-right-token\r\n", "\tthe-right-token "])
+def test_a_token_stored_with_surrounding_whitespace_works(stored: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    import dagster as dg
+
+    from cdr_dagster.assets.sources.cdr_fyi import cdr_fyi_marketplaces
+    from cdr_dagster.deployments import resources_for
+    from devtools.fake_cdr_fyi import FakeCdrFyi
+
+    with FakeCdrFyi({"marketplaces": [{"marketplace_id": "m1", "name": "M"}]}, "the-right-token") as api:
+        monkeypatch.setenv("CDR_FYI_API_TOKEN", stored)
+        monkeypatch.setenv("CDR_FYI_API_URL", api.base_url)
+        monkeypatch.setenv("CDR_DATA_DIR", str(tmp_path))
+        result = dg.materialize([cdr_fyi_marketplaces], resources=resources_for("local"))
+    assert result.success
+
+
+@pytest.mark.parametrize("stored", ["s3cr\x00et", "s3cr\net", "s3cr et", "s3cr\x1bet"])
+def test_a_token_with_inner_control_characters_is_refused_without_quoting_it(stored: str) -> None:
+    from cdr_dagster.config import setting_problems
+
+    problems = setting_problems({"CDR_FYI_API_TOKEN": stored})
+    assert len(problems) == 1 and problems[0].startswith("CDR_FYI_API_TOKEN contains")
+    assert "s3cr" not in problems[0]
+
+
+def test_settings_are_checked_once_with_one_sentence_each() -> None:
+    from cdr_dagster.config import setting_problems
+
+    assert setting_problems({}) == []  # local: everything has a default
+    assert setting_problems({"DAGSTER_DEPLOYMENT": "prod"}) == [
+        "CDR_FYI_API_TOKEN is not set: the prod deployment pulls live data and needs the partner API token.",
+        "CDR_DASHBOARD_BUCKET is not set: name the prod deployment's S3 bucket.",
+    ]
+    assert setting_problems({"DAGSTER_DEPLOYMENT": "staging"}) == [
+        "DAGSTER_DEPLOYMENT='staging' is not a deployment: use one of local, test, prod."
+    ]
+    assert setting_problems({"CDR_WEEKLY_CRON": "every monday"}) == [
+        "CDR_WEEKLY_CRON='every monday' is not a cron schedule of five fields (for example '0 6 * * 1')."
+    ]
