@@ -107,8 +107,10 @@ def dagster_env() -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     # written anew when absent or written by an older dev.py; a person's own file is left alone
-    if not config.exists() or not config.read_text().strip() or (
-        config.read_text().startswith(LOCAL_INSTANCE_MARK) and config.read_text() != LOCAL_INSTANCE
+    if (
+        not config.exists()
+        or not config.read_text().strip()
+        or (config.read_text().startswith(LOCAL_INSTANCE_MARK) and config.read_text() != LOCAL_INSTANCE)
     ):
         config.write_text(LOCAL_INSTANCE)
     return {**os.environ, "DAGSTER_HOME": str(home)}

@@ -15,7 +15,6 @@ step with its one-line reason and what to do next. Exit status 0 on success, 1 o
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -233,7 +232,8 @@ def refresh(home: Path) -> int:
 
 @contextmanager
 def _workspace(instance: dg.DagsterInstance) -> Iterator[WorkspaceProcessContext]:
-    with WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(WORKSPACE)])) as context:
+    target = WorkspaceFileTarget(paths=[str(WORKSPACE)])
+    with WorkspaceProcessContext(instance, target, code_server_log_level="WARNING") as context:
         yield context
 
 
@@ -275,7 +275,6 @@ def rerun(home: Path) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    logging.getLogger("dagster.code_server").setLevel(logging.WARNING)  # its start/stop lines are noise here
     command = argv[0] if argv else ""
     if command not in ("refresh", "rerun"):
         say(__doc__ or "")

@@ -21,7 +21,7 @@ import yaml
 from cdr_dagster.cdr_fyi.sample import sample_tables
 from cdr_dagster.domain.datasets import DATASET_NAMES as DATASETS
 from cdr_dagster.resources.csv_io_manager import utc_date_stamp
-from cdr_dagster.sample_data import CCN_COMPANIES_FILE, sample_bytes
+from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes
 from deployment.deploy import load_config
 from devtools.fake_cdr_fyi import FakeCdrFyi
 from devtools.s3_server import S3Server
@@ -110,6 +110,7 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
     s3.create_bucket(LOGS_BUCKET)
     client = s3.client()
     client.put_object(Bucket=BUCKET, Key="raw/ccn_companies.csv", Body=sample_bytes(CCN_COMPANIES_FILE))
+    client.put_object(Bucket=BUCKET, Key="raw/world_bank_carbon_pricing.csv", Body=sample_bytes(CARBON_PRICING_FILE))
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(INSTANCE_DIR / "test" / "dagster.yaml", home / "dagster.yaml")
@@ -230,9 +231,9 @@ def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies() -> None:
 
 def test_dagster_cloud_yaml_names_the_code_location_of_pyproject_and_deployments_toml() -> None:
     locations = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())["locations"]
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dagster"]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dg"]["project"]
     assert [(loc["location_name"], loc["code_source"]) for loc in locations] == [
-        (pyproject["code_location_name"], {"module_name": pyproject["module_name"]})
+        (pyproject["code_location_name"], {"module_name": pyproject["code_location_target_module"]})
     ]
     assert load_config(CONFIG_PATH).location == pyproject["code_location_name"]
 
