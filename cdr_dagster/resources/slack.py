@@ -10,14 +10,9 @@ import dagster as dg
 import requests
 from pydantic import Field
 
+from cdr_dagster.domain.slack_text import escape_slack  # noqa: F401  (re-exported for the alerts)
+
 WEBHOOK_ENV_VAR = "SLACK_WEBHOOK_URL"
-
-
-def escape_slack(text: str) -> str:
-    """Text from the data (names, ids, error messages) shown literally in Slack: ``&``, ``<``
-    and ``>`` escaped as Slack asks, so a name such as ``<!channel>`` or ``<http://x|click>``
-    pings nobody and links nowhere."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class SlackWebhook(dg.ConfigurableResource):
