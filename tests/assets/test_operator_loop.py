@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import copy
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import requests
 
 import dev
+from cdr_dagster import operate as operate_module
 from cdr_dagster.cdr_fyi.sample import sample_tables
 from devtools.fake_cdr_fyi import FakeCdrFyi
 from devtools.static_site import serving
@@ -73,6 +77,83 @@ def test_a_bad_file_fails_once_then_rerun_finishes_without_pulling_again(tmp_pat
         assert fixed.returncode == 0, fixed.stdout + fixed.stderr
         assert "Published 7 datasets" in fixed.stdout
         assert len(api.requests) == pulled  # the tables were read from storage, not pulled again
+    assert (data / "processed/manifest.json").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+REEXECUTE = """
+mutation($parentRunId: String!) {
+  launchRunReexecution(reexecutionParams: {parentRunId: $parentRunId, strategy: FROM_FAILURE}) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+  }
+}"""
+
+
+def test_the_ui_re_executes_a_cli_started_run_from_its_failed_step(tmp_path: Path) -> None:
+    """What the UI's "Re-execute from failure" sends, through the webserver's GraphQL API."""
+    home, data = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(dev.LOCAL_INSTANCE)
+    (data / "raw").mkdir(parents=True)
+    (data / "raw/ccn_companies.csv").write_bytes(BAD_CCN)
+    with FakeCdrFyi(copy.deepcopy(sample_tables()), TOKEN) as api, serving({"/": (200, PAGE)}) as site:
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "CDR_DATA_DIR": str(data),
+            "CDR_FYI_API_TOKEN": TOKEN,
+            "CDR_FYI_API_URL": api.base_url,
+            "CDR_FYI_SITE_URL": site.url("/"),
+        }
+        assert operate("refresh", env).returncode == 1
+        pulled = len(api.requests)
+        (data / "raw/ccn_companies.csv").write_bytes(GOOD_CCN)
+
+        port = _free_port()
+        webserver = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:  # until the webserver answers (bounded)
+                try:
+                    if requests.get(f"{base}/server_info", timeout=2).ok:
+                        break
+                except requests.ConnectionError:
+                    time.sleep(0.5)
+            with dg.DagsterInstance.from_config(str(home)) as instance:
+                [failed] = instance.get_runs()
+                os.environ["DAGSTER_HOME"] = str(home)  # the daemon helper reads the instance from it
+                try:
+                    with operate_module.running_daemon(home):
+                        answer = requests.post(
+                            f"{base}/graphql",
+                            json={"query": REEXECUTE, "variables": {"parentRunId": failed.run_id}},
+                            timeout=60,
+                        ).json()
+                        result = answer["data"]["launchRunReexecution"]
+                        assert result["__typename"] == "LaunchRunSuccess", answer
+                        run = operate_module.wait_for_run_chain(instance, result["run"]["runId"])
+                finally:
+                    os.environ.pop("DAGSTER_HOME", None)
+                assert run.status == dg.DagsterRunStatus.SUCCESS
+                assert run.tags["dagster/parent_run_id"] == failed.run_id
+        finally:
+            webserver.terminate()
+            webserver.wait(timeout=30)
+        assert len(api.requests) == pulled  # re-executed from the failed step: nothing pulled again
     assert (data / "processed/manifest.json").exists()
 
 
