@@ -195,13 +195,13 @@ def _generated(body: bytes) -> str:
 
 
 def describe(rollback: Rollback, deployment: str, dry_run: bool) -> list[str]:
-    """The summary printed before (and, without --dry-run, as) the roll-back."""
+    """The summary: which manifest was live, which is (or would be) live now, what changes."""
     live = rollback.live_archive.key if rollback.live_archive else f"{MANIFEST_KEY} (matches no archive)"
-    verb = "would put back" if dry_run else "putting back"
+    before, after = ("live:", "would be live:") if dry_run else ("was live:", "live now:")
     lines = [
         f"rollback-data {deployment}: bucket {rollback.bucket}",
-        f"  live manifest:  {live}, generated {_generated(rollback.live_body)}",
-        f"  {verb}: {rollback.target.key}, generated {_generated(rollback.target_body)}",
+        f"  {before:<15} {live}, generated {_generated(rollback.live_body)}",
+        f"  {after:<15} {rollback.target.key}, generated {_generated(rollback.target_body)}",
         f"  datasets whose key changes: {len(rollback.changes)}",
     ]
     lines += [f"    {line}" for line in rollback.changes]
@@ -231,26 +231,23 @@ def next_steps(rollback: Rollback, deployment: str, dry_run: bool) -> list[str]:
     """What to tell the operator after the summary."""
     if dry_run:
         return ["dry run: nothing was changed"]
-    undo = rollback.live_archive.key if rollback.live_archive else None
     lines = [
         f"rolled back: s3://{rollback.bucket}/{MANIFEST_KEY} now holds the bytes of {rollback.target.key}",
         "next:",
-        "  - the presign function serves it within PRESIGN_MANIFEST_CACHE_SECONDS (60 s by default), and "
-        'from then on only the versions it lists; reload the page and check "Last updated" and the charts',
+        "  - the presign function serves it within PRESIGN_MANIFEST_CACHE_SECONDS (60 s by default), and from then "
+        'on only the versions it lists: reload the page, check "Last updated" and the charts',
         "  - pause weekly_refresh_schedule in the Dagster UI until the cause is fixed, or the next run publishes again",
         "  - the restored manifest is the baseline of the next run's quality gates",
     ]
-    if undo:
-        lines.append(f"  - undo: python3 deployment/deploy.py rollback-data {deployment} --to {undo}")
+    if rollback.live_archive:
+        lines.append(f"  - undo: python3 deployment/deploy.py rollback-data {deployment} --to {rollback.live_archive.key}")
     return lines
 
 
 def run(s3: Any, bucket: str, deployment: str, to: str | None, dry_run: bool, say: Callable[[str], None]) -> None:
-    """The whole command: plan, print, and (unless dry_run) write, then say what to do next."""
+    """The whole command: plan, (unless dry_run) write, then print the summary and what next."""
     rollback = plan_rollback(s3, bucket, to)
-    for line in describe(rollback, deployment, dry_run):
-        say(line)
     if not dry_run:
         apply(s3, rollback)
-    for line in next_steps(rollback, deployment, dry_run):
+    for line in describe(rollback, deployment, dry_run) + next_steps(rollback, deployment, dry_run):
         say(line)

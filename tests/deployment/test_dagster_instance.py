@@ -231,9 +231,11 @@ def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies() -> None:
 def test_dagster_cloud_yaml_names_the_code_location_of_pyproject_and_deployments_toml() -> None:
     locations = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())["locations"]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dg"]["project"]
-    assert [(loc["location_name"], loc["code_source"]) for loc in locations] == [
-        (project["code_location_name"], {"module_name": project["code_location_target_module"]})
-    ] == [("cdr_dagster", {"module_name": "cdr_dagster.definitions"})]
+    assert (
+        [(loc["location_name"], loc["code_source"]) for loc in locations]
+        == [(project["code_location_name"], {"module_name": project["code_location_target_module"]})]
+        == [("cdr_dagster", {"module_name": "cdr_dagster.definitions"})]
+    )
     assert load_config(CONFIG_PATH).location == project["code_location_name"]
 
 

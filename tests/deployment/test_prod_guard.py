@@ -16,9 +16,7 @@ import pytest
 from tests.deployment.conftest import Aws, Checkout, git
 from tests.deployment.test_deploy import expected_checksums, marker, untouched
 
-CLEAR = (
-    "clear the flags, move the files out of the shipped folders (or commit them), or pass --allow-dirty (test only)\n"
-)
+CLEAR = "clear the flags, move the files out of the shipped folders (or commit them), or pass --allow-dirty (test only)\n"
 
 
 def refused(checkout: Checkout, *lines: str) -> str:
