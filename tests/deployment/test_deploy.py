@@ -518,6 +518,28 @@ def test_dry_run_with_skip_dagster_and_force_shows_both_steps_skipped(checkout: 
     assert counter.connections == 0
 
 
+def test_todays_embeds_flat_viz_keys_stay_byte_identical_through_deploys(aws: Aws, checkout: Checkout) -> None:
+    """Stand-ins for the old live code at every flat key this project's files share a name with:
+    after two deploys (the second with changed page code) each is the same single version."""
+    s3 = aws.client("s3")
+    old = {f"viz/{key.rsplit('/', 1)[1]}": f"/* old live {key} */\n".encode() for key in VIZ_CONTENT_TYPES}
+    assert OLD_ENTRY in old
+    versions = {key: s3.put_object(Bucket="cdr-dashboard-test", Key=key, Body=body)["VersionId"] for key, body in old.items()}
+
+    assert checkout.deploy("test", "--skip-dagster", env=aws.env()).returncode == 0
+    checkout.write("dashboard/src/chart_templates.js", "// the new page code, changed\n")
+    checkout.commit("change the page code")
+    assert checkout.deploy("test", "--skip-dagster", env=aws.env()).returncode == 0
+
+    for key, body in old.items():
+        listed = s3.list_object_versions(Bucket="cdr-dashboard-test", Prefix=key)
+        same_key = [v for v in listed.get("Versions", []) if v["Key"] == key]
+        assert [v["VersionId"] for v in same_key] == [versions[key]], key
+        assert s3.get_object(Bucket="cdr-dashboard-test", Key=key)["Body"].read() == body
+    new = s3.get_object(Bucket="cdr-dashboard-test", Key="viz/v2/chart_templates.js")["Body"].read()
+    assert new == b"// the new page code, changed\n"
+
+
 def test_no_upload_list_ever_holds_the_old_embeds_key() -> None:
     """Every plan's uploads come from viz_files; the old embed's flat keys are never in it, and
     upload_viz refuses one outright should a future change put it there."""
