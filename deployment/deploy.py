@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Ship the current commit to one deployment: ``deployment/deploy.py test|prod``.
+"""Ship the current commit to one deployment: ``deployment/deploy.py test|prod``; or put the
+previous published data back: ``deployment/deploy.py rollback-data test|prod``.
 
     .venv/bin/python deployment/deploy.py test [--dry-run] [--skip-dagster] [--allow-dirty]
     .venv/bin/python deployment/deploy.py prod [--dry-run] [--skip-dagster] [--force-unverified]
+    .venv/bin/python deployment/deploy.py rollback-data test|prod [--to <archive key>] [--dry-run]
 
-In order, for the commit checked out (HEAD):
+A deploy, for the commit checked out (HEAD), refuses first when what would ship is not exactly
+the commit (uncommitted changes, or a state git does not show: see deployment/shipped.py), then:
 
 1. prod only: refuse unless the commit was deployed to test first, which leaves the marker
-   ``deployments/<sha>.json`` in the test bucket (``--force-unverified`` skips the check);
+   ``deployments/<sha>.json`` in the test bucket, and that marker records the same checksum of
+   what ships as prod computes (``--force-unverified`` skips the check);
 2. package ``presign_lambda`` into a zip holding only the modules its handler imports (boto3 is
    in the Lambda runtime);
 3. ship the Dagster code location: the ``dagster_commands`` of the deployment, run one by one
@@ -16,13 +20,15 @@ In order, for the commit checked out (HEAD):
    (the previous version stays, so rolling back is moving the alias back);
 5. upload the page's files under ``viz/v2/`` with their content types (never the flat
    ``viz/chart_templates.js`` that today's live embed loads: see dashboard/viz_files.py);
-6. write the marker ``deployments/<sha>.json`` (when, who, what) in the deployment's bucket.
+6. write the marker ``deployments/<sha>.json`` (when, who, what, the checksums of what shipped)
+   in the deployment's bucket.
 
-``--dry-run`` prints the plan and stops: no AWS request, no command. Names and regions come from
-``deployment/deployments.toml``; credentials from boto3's chain; ``AWS_ENDPOINT_URL``,
-``AWS_ENDPOINT_URL_S3`` and ``AWS_ENDPOINT_URL_LAMBDA`` point it at a local stand-in (moto).
-Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused (unverified or
-uncommitted changes). See docs/deployment.md.
+``--dry-run`` prints the plan and stops: no AWS request, no command. ``rollback-data`` is
+deployment/rollback_data.py (its ``--dry-run`` reads the bucket and writes nothing). Names and
+regions come from ``deployment/deployments.toml``; credentials from boto3's chain;
+``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` and ``AWS_ENDPOINT_URL_LAMBDA`` point it at a local
+stand-in (moto). Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused
+(unverified, a tree that is not the commit, nothing to roll back to). See docs/deployment.md.
 """
 
 from __future__ import annotations
@@ -49,10 +55,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: this checkout's own modules, not an installed copy
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dashboard.viz_files import LEGACY_ENTRY_KEY, VIZ_PREFIX, content_type, viz_files
+from deployment import rollback_data, shipped
+from deployment.errors import EXIT_FAILED, ConfigError, DeployError, Refused
+from deployment.shipped import head_commit, uncommitted_changes
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = Path("deployment") / "deployments.toml"
@@ -65,40 +77,11 @@ LAMBDA_RUNTIME_PACKAGES = frozenset({"boto3", "botocore"})
 
 MARKER_PREFIX = "deployments/"
 # What a deploy ships from the working tree; it must match the commit it is recorded as.
-SHIPPED_PATHS = ("presign_lambda", "dashboard/src", "dashboard/vendor/chart.umd.min.js", "deployment/deployments.toml")
-DAGSTER_SHIPPED_PATHS = (
-    "cdr_dagster",
-    "pyproject.toml",
-    "constraints.txt",
-    "README.md",
-    "Dockerfile",
-    ".dockerignore",
-    "dagster_cloud.yaml",
-    "deployment/dagster",
-)
+SHIPPED_PATHS = (*shipped.LAMBDA_PATHS, *shipped.PAGE_PATHS, "deployment/deployments.toml")
+DAGSTER_SHIPPED_PATHS = shipped.IMAGE_PATHS
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LAMBDA")
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_REFUSED = 3
-
-
-class DeployError(Exception):
-    """A deploy step failed; the message says which and why (never a secret)."""
-
-    exit_code = EXIT_FAILED
-
-
-class ConfigError(DeployError):
-    """deployments.toml, the command line or the checkout is not usable."""
-
-    exit_code = EXIT_USAGE
-
-
-class Refused(DeployError):
-    """A safety rule stopped the deploy before anything changed."""
-
-    exit_code = EXIT_REFUSED
+__all__ = ["ConfigError", "DeployError", "Refused"]  # the errors live in deployment/errors.py
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,28 +186,6 @@ def needs_account(config: Config, deployment: Deployment) -> bool:
 # ---------------------------------------------------------------------------------------------
 # The checkout
 # ---------------------------------------------------------------------------------------------
-
-
-def _git(root: Path, *args: str) -> str:
-    """stdout of a read-only git command in the checkout (ConfigError when it fails)."""
-    try:
-        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise ConfigError("git is not installed: deploy.py records the commit it ships") from None
-    if result.returncode != 0:
-        raise ConfigError(f"git {' '.join(args)} failed in {root}: {result.stderr.strip()}")
-    return result.stdout
-
-
-def head_commit(root: Path) -> str:
-    """The full sha of the commit checked out."""
-    return _git(root, "rev-parse", "--verify", "HEAD^{commit}").strip()
-
-
-def uncommitted_changes(root: Path, paths: Sequence[str]) -> list[str]:
-    """Lines of ``git status`` for shipped paths that differ from HEAD (untracked included)."""
-    status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *paths)
-    return [line for line in status.splitlines() if line.strip()]
 
 
 def deployer(root: Path) -> str:
@@ -333,6 +294,7 @@ class Plan:
     dirty: bool
     package: LambdaPackage
     viz: Mapping[str, Path]
+    checksums: Mapping[str, Any]
     options: Options
 
     @property
@@ -346,28 +308,49 @@ class Plan:
         return f"{MARKER_PREFIX}{self.sha}.json"
 
 
+def _listing(lines: Sequence[str]) -> str:
+    return "\n".join(f"    {line}" for line in lines)
+
+
 def make_plan(root: Path, config: Config, options: Options) -> Plan:
-    """Check the checkout and build the packages; raise Refused on uncommitted changes."""
+    """Check the checkout and build the packages; raise Refused when what would ship is not
+    exactly the commit (uncommitted changes, or a state git does not show)."""
     deployment = config.deployments[options.deployment]
     sha = head_commit(root)
-    paths = SHIPPED_PATHS + (() if options.skip_dagster else DAGSTER_SHIPPED_PATHS)
+    with_image = not options.skip_dagster
+    paths = SHIPPED_PATHS + (DAGSTER_SHIPPED_PATHS if with_image else ())
     if options.allow_dirty and deployment.requires_deployed_to is not None:
         raise ConfigError(f"--allow-dirty is not accepted for {deployment.name}: it ships committed code only")
+    package = build_lambda_package(root)
+    viz = viz_files(root)
     changes = uncommitted_changes(root, paths)
+    shipped_files = [*package.files, *(path.relative_to(root).as_posix() for path in viz.values())]
+    hidden = shipped.hidden_state(root, shipped_files, with_image)
     if changes and not options.allow_dirty:
-        listing = "\n".join(f"    {line}" for line in changes)
+        shown = {line[3:].split(" -> ")[-1] for line in changes}  # git status already names these
+        also = [line for line in hidden if line.split(": ", 1)[0] not in shown]
         raise Refused(
             f"refusing to deploy {sha[:12]} to {deployment.name}: the working tree differs from the "
-            f"commit in what would be shipped:\n{listing}\ncommit them, or pass --allow-dirty (test only)"
+            f"commit in what would be shipped:\n{_listing(changes + also)}\n"
+            "commit them, or pass --allow-dirty (test only)"
         )
+    if hidden and not options.allow_dirty:
+        raise Refused(
+            f"refusing to deploy {sha[:12]} to {deployment.name}: what would be shipped is not what git "
+            f"shows for the commit:\n{_listing(hidden)}\n"
+            "clear the flags, move the files out of the shipped folders (or commit them), "
+            "or pass --allow-dirty (test only)"
+        )
+    viz_bytes = {key: path.read_bytes() for key, path in viz.items()}
     return Plan(
         root=root,
         config=config,
         deployment=deployment,
         sha=sha,
-        dirty=bool(changes),
-        package=build_lambda_package(root),
-        viz=viz_files(root),
+        dirty=bool(changes or hidden),
+        package=package,
+        viz=viz,
+        checksums=shipped.checksums(package.data, viz_bytes, shipped.image_tree(root)),
         options=options,
     )
 
@@ -395,7 +378,11 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
     if plan.verify_in is not None:
         step += 1
         target = f"s3://{plan.verify_in.bucket}/{plan.marker_key}"
-        note = "skipped: --force-unverified" if plan.options.force_unverified else f"must exist ({target})"
+        note = (
+            "skipped: --force-unverified"
+            if plan.options.force_unverified
+            else f"must exist ({target}) and record the same checksum of what ships"
+        )
         lines.append(f"  {step}. verify: {plan.sha[:12]} was deployed to {plan.verify_in.name} first: {note}")
     step += 1
     lines.append(
@@ -419,7 +406,9 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
     )
     lines += [f"       {key}  {content_type(path)}  {path.stat().st_size} bytes" for key, path in plan.viz.items()]
     step += 1
-    lines.append(f"  {step}. marker: write s3://{d.bucket}/{plan.marker_key}")
+    lines.append(
+        f"  {step}. marker: write s3://{d.bucket}/{plan.marker_key} (checksum of what ships: sha256 {plan.checksums['shipped']})"
+    )
     return lines
 
 
@@ -460,8 +449,24 @@ def verify_deployed_first(session_for: Any, plan: Plan) -> None:
             f"with uncommitted changes (--allow-dirty), so {required.name} did not run this commit. Deploy it "
             f"to {required.name} from a clean checkout first; --force-unverified skips this check."
         )
+    recorded = marker.get("checksums")
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("shipped"), str):
+        raise Refused(
+            f"refusing to deploy {plan.sha[:12]} to {plan.deployment.name}: {location} records no checksum "
+            f"of what was shipped (an older deploy.py wrote it), so it cannot show {required.name} ran what "
+            f"would ship now. Deploy it to {required.name} again; --force-unverified skips this check."
+        )
+    different = shipped.differences(plan.checksums, recorded)
+    if different:
+        raise Refused(
+            f"refusing to deploy {plan.sha[:12]} to {plan.deployment.name}: what would ship differs from what "
+            f"{required.name} recorded in {location}: {', '.join(different)}. Deploy from a clean checkout of "
+            f"{plan.sha[:12]} (the same one that went to {required.name}), or deploy it to {required.name} "
+            "again from here; --force-unverified skips this check."
+        )
     say(
-        f"verified: {plan.sha[:12]} was deployed to {required.name} at {marker.get('deployed_at')} by {marker.get('deployed_by')}"
+        f"verified: {plan.sha[:12]} was deployed to {required.name} at {marker.get('deployed_at')} by "
+        f"{marker.get('deployed_by')}, with the same checksum of what ships ({plan.checksums['shipped'][:12]})"
     )
 
 
@@ -549,6 +554,7 @@ def marker_document(plan: Plan, release: LambdaRelease, now: dt.datetime) -> dic
             "code_sha256": release.code_sha256,
         },
         "viz": sorted(plan.viz),
+        "checksums": dict(plan.checksums),
         "dagster": "skipped" if plan.options.skip_dagster else "shipped",
         "forced_unverified": plan.options.force_unverified and plan.verify_in is not None,
     }
@@ -630,11 +636,50 @@ def parse_args(argv: Sequence[str] | None, deployments: Sequence[str]) -> Option
     )
 
 
+@dataclass(frozen=True)
+class RollbackOptions:
+    deployment: str
+    to: str | None
+    dry_run: bool
+
+
+ROLLBACK_COMMAND = "rollback-data"
+
+
+def parse_rollback_args(argv: Sequence[str], deployments: Sequence[str]) -> RollbackOptions:
+    """``rollback-data <deployment> [--to <archive key>] [--dry-run]``."""
+    parser = argparse.ArgumentParser(
+        prog=f"deployment/deploy.py {ROLLBACK_COMMAND}",
+        description="Put the previous published manifest back (docs/deployment.md, Rolling back).",
+    )
+    parser.add_argument("deployment", choices=list(deployments))
+    parser.add_argument(
+        "--to", metavar="ARCHIVE_KEY", help="the archive to put back: processed/manifests/<YYYYMMDDTHHMMSSZ>.json"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="read the bucket and print what would change; write nothing")
+    args = parser.parse_args(argv)
+    return RollbackOptions(deployment=args.deployment, to=args.to, dry_run=args.dry_run)
+
+
+def rollback(config: Config, options: RollbackOptions) -> None:
+    """The rollback-data command against the deployment's bucket."""
+    d = config.deployments[options.deployment]
+    for name in ENDPOINT_VARIABLES:
+        if os.environ.get(name):
+            say(f"AWS endpoint override: {name}={_without_userinfo(os.environ[name])}")
+    s3 = boto3.session.Session(region_name=d.region).client("s3")
+    rollback_data.run(s3, d.bucket, d.name, options.to, options.dry_run, say)
+
+
 def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     """Plan, print, and (unless --dry-run) execute; return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
         config = load_config(root / CONFIG_FILE)
-        options = parse_args(argv, sorted(config.deployments))
+        if args[:1] == [ROLLBACK_COMMAND]:
+            rollback(config, parse_rollback_args(args[1:], sorted(config.deployments)))
+            return 0
+        options = parse_args(args, sorted(config.deployments))
         plan = make_plan(root, config, options)
         for line in describe(plan):
             say(line)

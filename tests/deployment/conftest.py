@@ -31,7 +31,12 @@ CONFIG_PATH = ROOT / "deployment" / "deployments.toml"
 SHIPPED = (
     "deployment/__init__.py",
     "deployment/deploy.py",
+    "deployment/errors.py",
+    "deployment/rollback_data.py",
+    "deployment/shipped.py",
     "deployment/deployments.toml",
+    "dashboard/__init__.py",
+    "dashboard/viz_files.py",
     "presign_lambda",
     "dashboard/src",
     "dashboard/vendor/chart.umd.min.js",

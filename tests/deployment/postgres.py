@@ -1,8 +1,10 @@
 """A real PostgreSQL server for tests: initdb into a temporary folder, pg_ctl start on a free port.
 
-The server listens on 127.0.0.1 (password authentication, scram-sha-256, as a managed database
-would ask) and on a unix socket in the same temporary folder (trusted, used only to create the
-database). PostgreSQL refuses to run as root, so as root its binaries run as the ``postgres``
+The server listens on 127.0.0.1 with TLS only (a self-signed certificate made here for the run;
+pg_hba.conf rejects any connection without encryption, so a client that does not ask for SSL fails,
+as the deployments' ``sslmode=require`` must never need) and password authentication
+(scram-sha-256, as a managed database would ask), and on a unix socket in the same temporary
+folder (trusted, used only to create the database). PostgreSQL refuses to run as root, so as root its binaries run as the ``postgres``
 user through ``runuser`` and the folder belongs to that user. The binaries come from Debian's
 ``postgresql`` package (``python3 dev.py test`` installs it); without them the test fails, saying so.
 """
@@ -10,6 +12,7 @@ user through ``runuser`` and the folder belongs to that user. The binaries come 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import pwd
 import secrets
@@ -48,12 +51,12 @@ class PostgresServer:
             "DAGSTER_PG_DB": self.database,
         }
 
-    def connect(self):
+    def connect(self, sslmode: str = "require"):
         """A psycopg2 connection over TCP with the password (autocommit)."""
         import psycopg2
 
         connection = psycopg2.connect(
-            host=self.host, port=self.port, user=self.user, password=self.password, dbname=self.database
+            host=self.host, port=self.port, user=self.user, password=self.password, dbname=self.database, sslmode=sslmode
         )
         connection.autocommit = True
         return connection
@@ -88,6 +91,46 @@ def _run_as() -> tuple[list[str], pwd.struct_passwd | None]:
     if not shutil.which("runuser"):
         raise PostgresUnavailable("running as root and runuser (util-linux) is missing")
     return ["runuser", "-u", "postgres", "--"], account
+
+
+def write_self_signed_certificate(cert: Path, key: Path, host: str = "127.0.0.1") -> None:
+    """A throwaway certificate for the server's TLS (valid one day, for ``host``), key mode 0600."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cdr-dagster-test-postgres")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+        .sign(private_key, hashes.SHA256())
+    )
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
+    )
+    key.chmod(0o600)
+
+
+# TLS for every TCP connection; the unix socket (createdb) stays trusted.
+PG_HBA = """\
+local      all  all                trust
+hostssl    all  all  127.0.0.1/32  scram-sha-256
+hostnossl  all  all  0.0.0.0/0     reject
+"""
 
 
 def _free_port() -> int:
@@ -137,7 +180,17 @@ def running_postgres(database: str = "dagster_test", user: str = "dagster") -> I
             ],
             "initdb",
         )
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c full_page_writes=off"
+        cert, key = root / "server.crt", root / "server.key"
+        write_self_signed_certificate(cert, key)
+        hba = data / "pg_hba.conf"
+        hba.write_text(PG_HBA)
+        if account is not None:
+            for path in (cert, key, hba):
+                os.chown(path, account.pw_uid, account.pw_gid)
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c full_page_writes=off "
+            f"-c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
+        )
         # -w: pg_ctl polls the server until it accepts connections (or the timeout passes)
         start = subprocess.run(
             [

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import tomllib
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +23,7 @@ import yaml
 
 from cdr_dagster.cdr_fyi.sample import sample_tables
 from cdr_dagster.domain.datasets import DATASET_NAMES as DATASETS
+from cdr_dagster.domain.layout import CARBON_PRICING_INPUT_KEY, CCN_INPUT_KEY
 from cdr_dagster.resources.csv_io_manager import utc_date_stamp
 from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes
 from deployment.deploy import load_config
@@ -79,6 +83,7 @@ def test_test_and_prod_instances_are_the_same_configuration() -> None:
                         "password": {"env": "DAGSTER_PG_PASSWORD"},
                         "db_name": {"env": "DAGSTER_PG_DB"},
                         "scheme": "postgresql+psycopg2",
+                        "params": {"sslmode": "require"},
                     }
                 }
             },
@@ -109,8 +114,14 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
     s3.create_bucket(BUCKET)
     s3.create_bucket(LOGS_BUCKET)
     client = s3.client()
-    client.put_object(Bucket=BUCKET, Key="raw/ccn_companies.csv", Body=sample_bytes(CCN_COMPANIES_FILE))
-    client.put_object(Bucket=BUCKET, Key="raw/world_bank_carbon_pricing.csv", Body=sample_bytes(CARBON_PRICING_FILE))
+    # the two hand-dropped inputs, as a person puts them in the bucket
+    dropped = {
+        "raw/ccn_companies.csv": sample_bytes(CCN_COMPANIES_FILE),
+        "raw/world_bank_carbon_pricing.csv": sample_bytes(CARBON_PRICING_FILE),
+    }
+    assert sorted(dropped) == sorted([CCN_INPUT_KEY, CARBON_PRICING_INPUT_KEY])
+    for key, body in dropped.items():
+        client.put_object(Bucket=BUCKET, Key=key, Body=body)
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(INSTANCE_DIR / "test" / "dagster.yaml", home / "dagster.yaml")
@@ -142,7 +153,8 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
         )
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
 
-    # the run and its events are in PostgreSQL, read over TCP with the password
+    # the run and its events are in PostgreSQL, read over TCP with the password (the server
+    # rejects any connection without TLS: the run got there with the instance's sslmode=require)
     with postgres.connect() as connection, connection.cursor() as cursor:
         cursor.execute("SELECT run_id, pipeline_name, status FROM runs")
         [(run_id, job_name, status)] = cursor.fetchall()
@@ -182,13 +194,47 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
     assert {k for k in log_keys if k.endswith(".err")} == expected
     assert {k for k in log_keys if not k.endswith(".err")} <= {k[:-4] + ".out" for k in expected}
 
-    # and the page's files are published in the deployment's bucket
-    manifest = json.loads(client.get_object(Bucket=BUCKET, Key="processed/manifest.json")["Body"].read())
+    # and the page's files are published in the deployment's bucket: the seven datasets, the
+    # manifest and its archive copy
+    body = client.get_object(Bucket=BUCKET, Key="processed/manifest.json")["Body"].read()
+    manifest = json.loads(body)
     stamp = utc_date_stamp()
+    assert len(DATASETS) == 7 and "carbon_pricing" in DATASETS
     assert manifest["deployment"] == "test"
     assert {d: e["key"] for d, e in manifest["datasets"].items()} == {d: f"processed/{d}_{stamp}.csv" for d in DATASETS}
     published = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix="processed/")["Contents"]}
-    assert published >= {f"processed/{d}_{stamp}.csv" for d in DATASETS} | {"processed/manifest.json"}
+    [archived] = [k for k in published if k.startswith("processed/manifests/")]
+    assert re.fullmatch(rf"processed/manifests/{stamp}T\d{{6}}Z\.json", archived)
+    assert client.get_object(Bucket=BUCKET, Key=archived)["Body"].read() == body
+    assert published == {f"processed/{d}_{stamp}.csv" for d in DATASETS} | {"processed/manifest.json", archived}
+    # the hand-dropped inputs are as they were dropped
+    for key, dropped_body in dropped.items():
+        assert client.get_object(Bucket=BUCKET, Key=key)["Body"].read() == dropped_body
+
+    # rollback-data finds the pipeline's archive and says there is nothing before it
+    rollback = subprocess.run(
+        [sys.executable, str(ROOT / "deployment" / "deploy.py"), "rollback-data", "test", "--dry-run"],
+        cwd=ROOT,
+        env={**os.environ, **s3.env()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (rollback.returncode, rollback.stderr) == (
+        3,
+        f"deploy: nothing to roll back to: the live manifest is the oldest archive ({archived})\n",
+    )
+
+
+@pytest.mark.postgres
+def test_the_local_server_speaks_tls_only_like_the_instance_asks(postgres: PostgresServer) -> None:
+    import psycopg2
+
+    with postgres.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        assert cursor.fetchone() == (True,)
+    with pytest.raises(psycopg2.OperationalError, match="no encryption"):
+        postgres.connect(sslmode="disable")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,13 +275,81 @@ def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies() -> None:
     assert all((ROOT / path).exists() for path in copied)
 
 
+LOAD_CODE_LOCATION = """
+import json, sys
+from cdr_dagster.definitions import build_definitions
+import cdr_dagster
+definitions = build_definitions("test")
+job = definitions.resolve_job_def("weekly_refresh")
+local = sorted({m.split(".")[0] for m in sys.modules} & {"devtools", "dashboard", "presign_lambda", "deployment", "tests", "bench"})
+print(json.dumps({"package": cdr_dagster.__file__, "job": job.name, "project_modules": local}))
+"""
+
+
+@pytest.mark.e2e
+def test_the_image_installs_the_package_from_what_it_copies_and_the_code_location_loads(tmp_path: Path) -> None:
+    """The Dockerfile's install, done here: a build context holding only what it copies before
+    ``pip install .``, a (non-editable) wheel of it, and the code location loaded from that alone,
+    with no checkout on the path: cdr_dagster needs nothing of devtools/, dashboard/ or presign_lambda/."""
+    instructions = dockerfile_instructions()
+    install = next(i for i, (name, args) in enumerate(instructions) if name == "RUN" and args.startswith("pip install"))
+    context = tmp_path / "context"
+    context.mkdir()
+    for name, args in instructions[:install]:
+        if name == "COPY":
+            for source in [a for a in args.split() if not a.startswith("--")][:-1]:
+                if (ROOT / source).is_dir():
+                    shutil.copytree(ROOT / source, context / source, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                else:
+                    shutil.copy2(ROOT / source, context / source)
+    assert sorted(p.name for p in context.iterdir()) == ["README.md", "cdr_dagster", "constraints.txt", "pyproject.toml"]
+
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+         "--wheel-dir", str(tmp_path / "wheels"), str(context)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout + build.stderr
+    [wheel] = (tmp_path / "wheels").glob("*.whl")
+    lib = tmp_path / "lib"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(lib)
+    assert {n.split("/")[0] for n in names} == {
+        "cdr_dagster",
+        wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info",
+    }
+    assert {f"cdr_dagster/sample_data/{f}" for f in ("ccn_companies.csv", "world_bank_carbon_pricing.csv")} <= set(names)
+
+    # -S: no site-packages .pth files, so no editable install of this checkout; the dependencies
+    # come from the virtualenv's site-packages, the package from the wheel only
+    site_packages = sysconfig.get_paths()["purelib"]
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.pathsep.join([str(lib), site_packages]),
+        "DAGSTER_HOME": str(tmp_path),
+        "DAGSTER_DEPLOYMENT": "test",
+        "CDR_DASHBOARD_BUCKET": BUCKET,
+        "AWS_DEFAULT_REGION": "ca-central-1",
+    }
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    run = subprocess.run(
+        [sys.executable, "-S", "-c", LOAD_CODE_LOCATION], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    loaded = json.loads(run.stdout.splitlines()[-1])
+    assert loaded == {"package": str(lib / "cdr_dagster" / "__init__.py"), "job": "weekly_refresh", "project_modules": []}
+
+
 def test_dagster_cloud_yaml_names_the_code_location_of_pyproject_and_deployments_toml() -> None:
     locations = yaml.safe_load((ROOT / "dagster_cloud.yaml").read_text())["locations"]
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dg"]["project"]
-    assert [(loc["location_name"], loc["code_source"]) for loc in locations] == [
-        (pyproject["code_location_name"], {"module_name": pyproject["code_location_target_module"]})
-    ]
-    assert load_config(CONFIG_PATH).location == pyproject["code_location_name"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dg"]["project"]
+    assert (
+        [(loc["location_name"], loc["code_source"]) for loc in locations]
+        == [(project["code_location_name"], {"module_name": project["code_location_target_module"]})]
+        == [("cdr_dagster", {"module_name": "cdr_dagster.definitions"})]
+    )
+    assert load_config(CONFIG_PATH).location == project["code_location_name"]
 
 
 def _free_port() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hashlib
 import json
 import shlex
 import socket
@@ -41,6 +42,22 @@ VIZ_CONTENT_TYPES = {
 }
 OLD_ENTRY = "viz/chart_templates.js"  # what today's live embed loads: never written by a deploy
 WHO = f"{GIT_EMAIL} ({getpass.getuser()}@{socket.gethostname()})"
+
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256(b"")
+
+
+def expected_checksums(checkout: Checkout) -> dict:
+    """The marker's checksums of what ships from the checkout, worked out here from the files: the
+    zip's SHA-256, each page file's under its key, and the image's source tree as git lists it,
+    empty in these checkouts (they hold no image inputs), so SHA-256 of nothing."""
+    parts = {
+        "lambda_zip": hashlib.sha256(build_lambda_package(checkout.path).data).hexdigest(),
+        "viz": {key: hashlib.sha256(path.read_bytes()).hexdigest() for key, path in sorted(viz_files(checkout.path).items())},
+        "image_tree": EMPTY_SHA256,
+    }
+    shipped = hashlib.sha256(json.dumps(parts, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return {"shipped": shipped, **parts}
 
 
 def code_sha256(aws: Aws, deployment: str, qualifier: str = "$LATEST") -> str:
@@ -171,6 +188,7 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
             "code_sha256": package.code_sha256,
         },
         "viz": sorted(VIZ_CONTENT_TYPES),
+        "checksums": expected_checksums(checkout),
         "dagster": "skipped",
         "forced_unverified": False,
     }
@@ -292,7 +310,11 @@ def test_prod_accepts_a_commit_after_its_test_deploy_and_only_that_commit(aws: A
 
     assert prod.returncode == 0, prod.stderr
     sha = checkout.sha
-    assert f"verified: {sha[:12]} was deployed to test at {deployed_at} by {WHO}" in prod.stdout.splitlines()
+    shipped = expected_checksums(checkout)["shipped"]
+    assert (
+        f"verified: {sha[:12]} was deployed to test at {deployed_at} by {WHO}, with the same checksum of what ships "
+        f"({shipped[:12]})"
+    ) in prod.stdout.splitlines()
     assert aws.versions("prod") == ["$LATEST", "1"] and alias_version(aws, "prod") == "1"
     assert code_sha256(aws, "prod", "1") == code_sha256(aws, "test", "1")
     assert sorted(aws.keys("prod", "viz/")) == sorted(VIZ_CONTENT_TYPES)
@@ -424,7 +446,8 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
     step = 1
     if deployment == "prod":
         lines.append(
-            f"  1. verify: {sha[:12]} was deployed to test first: must exist (s3://cdr-dashboard-test/deployments/{sha}.json)"
+            f"  1. verify: {sha[:12]} was deployed to test first: must exist (s3://cdr-dashboard-test/deployments/{sha}.json) "
+            "and record the same checksum of what ships"
         )
         step = 2
     lines.append(f"  {step}. package presign_lambda: 9 files, {len(package.data)} bytes, CodeSha256 {package.code_sha256}")
@@ -452,7 +475,8 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
         f"       {key}  {VIZ_CONTENT_TYPES[key]}  {path.stat().st_size} bytes" for key, path in viz_files(checkout.path).items()
     ]
     lines += [
-        f"  {step + 4}. marker: write s3://cdr-dashboard-{deployment}/deployments/{sha}.json",
+        f"  {step + 4}. marker: write s3://cdr-dashboard-{deployment}/deployments/{sha}.json "
+        f"(checksum of what ships: sha256 {expected_checksums(checkout)['shipped']})",
         "dry run: nothing was changed (no AWS request, no command run)",
     ]
     return lines
@@ -492,6 +516,28 @@ def test_dry_run_with_skip_dagster_and_force_shows_both_steps_skipped(checkout: 
     assert lines[3] == f"  1. verify: {checkout.sha[:12]} was deployed to test first: skipped: --force-unverified"
     assert "  3. dagster: skipped (--skip-dagster)" in lines
     assert counter.connections == 0
+
+
+def test_todays_embeds_flat_viz_keys_stay_byte_identical_through_deploys(aws: Aws, checkout: Checkout) -> None:
+    """Stand-ins for the old live code at every flat key this project's files share a name with:
+    after two deploys (the second with changed page code) each is the same single version."""
+    s3 = aws.client("s3")
+    old = {f"viz/{key.rsplit('/', 1)[1]}": f"/* old live {key} */\n".encode() for key in VIZ_CONTENT_TYPES}
+    assert OLD_ENTRY in old
+    versions = {key: s3.put_object(Bucket="cdr-dashboard-test", Key=key, Body=body)["VersionId"] for key, body in old.items()}
+
+    assert checkout.deploy("test", "--skip-dagster", env=aws.env()).returncode == 0
+    checkout.write("dashboard/src/chart_templates.js", "// the new page code, changed\n")
+    checkout.commit("change the page code")
+    assert checkout.deploy("test", "--skip-dagster", env=aws.env()).returncode == 0
+
+    for key, body in old.items():
+        listed = s3.list_object_versions(Bucket="cdr-dashboard-test", Prefix=key)
+        same_key = [v for v in listed.get("Versions", []) if v["Key"] == key]
+        assert [v["VersionId"] for v in same_key] == [versions[key]], key
+        assert s3.get_object(Bucket="cdr-dashboard-test", Key=key)["Body"].read() == body
+    new = s3.get_object(Bucket="cdr-dashboard-test", Key="viz/v2/chart_templates.js")["Body"].read()
+    assert new == b"// the new page code, changed\n"
 
 
 def test_no_upload_list_ever_holds_the_old_embeds_key() -> None:

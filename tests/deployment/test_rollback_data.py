@@ -1,87 +1,268 @@
-"""Rolling the page's data back to the previous publication, on a local folder and on moto S3."""
+"""``deployment/deploy.py rollback-data`` (#13.11, D4) on moto's S3 server, run as the team runs
+it: publications are built here as the pipeline leaves them (dated CSVs, an archive copy of each
+manifest under processed/manifests/, then the manifest), and the command puts the previous one
+back, or refuses with one sentence and writes nothing."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 
-from cdr_dagster.domain.rollback import RollbackRefused, plan_rollback
+from cdr_dagster.domain import layout
+from cdr_dagster.domain.manifest import MANIFEST_VERSION, build_manifest, manifest_bytes, manifest_entry
 from deployment import rollback_data
+from deployment.errors import Refused
+from tests.deployment.conftest import Aws, Checkout
+
+BUCKET = "cdr-dashboard-test"
+W1, W2, W3 = "20261113T060000Z", "20261120T060000Z", "20261127T060000Z"
+CSV = b"year,countries_count\n2025,1\n"
 
 
-def manifest(**keys: str) -> bytes:
-    return json.dumps({"version": 1, "datasets": {d: {"key": k} for d, k in keys.items()}}).encode()
+def archive(stamp: str) -> str:
+    return f"processed/manifests/{stamp}.json"
 
 
-WEEK1 = manifest(orders_for_viz="processed/orders_for_viz_20261116.csv", ccn_data="processed/ccn_data_20261116.csv")
-WEEK2 = manifest(orders_for_viz="processed/orders_for_viz_20261123.csv", ccn_data="processed/ccn_data_20261116.csv")
-WEEK2_REPUBLISHED = manifest(orders_for_viz="processed/orders_for_viz_20261123_2.csv", ccn_data="processed/ccn_data_20261116.csv")
+def publish(aws: Aws, stamp: str, datasets: dict[str, str], *, archive_it: bool = True) -> bytes:
+    """One publication as the pipeline writes it: the CSVs, the archive copy, then the manifest."""
+    s3 = aws.client("s3")
+    moment = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    for key in datasets.values():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=CSV)
+    entries = {name: manifest_entry(key, CSV, moment, "sample") for name, key in datasets.items()}
+    body = manifest_bytes(build_manifest(entries, "test", moment))
+    if archive_it:
+        s3.put_object(Bucket=BUCKET, Key=layout.manifest_archive_key(moment), Body=body)
+    s3.put_object(Bucket=BUCKET, Key=layout.MANIFEST_KEY, Body=body)
+    return body
 
 
-def published(base: Path, live: bytes, archives: dict[str, bytes]) -> None:
-    for key in (
-        "orders_for_viz_20261116.csv",
-        "orders_for_viz_20261123.csv",
-        "orders_for_viz_20261123_2.csv",
-        "ccn_data_20261116.csv",
+def week(day: str, *, carbon_pricing: bool = False) -> dict[str, str]:
+    datasets = {
+        "ccn_data": "processed/ccn_data_20261113.csv",  # unchanged since the first week
+        "orders_for_viz": f"processed/orders_for_viz_{day}.csv",
+    }
+    if carbon_pricing:
+        datasets["carbon_pricing"] = f"processed/carbon_pricing_{day}.csv"
+    return datasets
+
+
+@pytest.fixture()
+def three_weeks(aws: Aws) -> dict[str, bytes]:
+    return {
+        W1: publish(aws, W1, week("20261113")),
+        W2: publish(aws, W2, week("20261120")),
+        W3: publish(aws, W3, week("20261127", carbon_pricing=True)),
+    }
+
+
+def live(aws: Aws) -> bytes:
+    return aws.client("s3").get_object(Bucket=BUCKET, Key="processed/manifest.json")["Body"].read()
+
+
+def rollback(checkout: Checkout, aws: Aws, *args: str):
+    return checkout.deploy("rollback-data", "test", *args, env=aws.env())
+
+
+def next_lines(undo: str) -> list[str]:
+    return [
+        "next:",
+        "  - the presign function serves it within PRESIGN_MANIFEST_CACHE_SECONDS (60 s by default), and from then "
+        'on only the versions it lists: reload the page, check "Last updated" and the charts',
+        "  - pause weekly_refresh_schedule in the Dagster UI until the cause is fixed, or the next run publishes again",
+        "  - the restored manifest is the baseline of the next run's quality gates",
+        f"  - undo: python3 deployment/deploy.py rollback-data test --to {undo}",
+    ]
+
+
+def test_rollback_puts_the_previous_manifest_back_then_the_one_before(
+    aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes]
+) -> None:
+    run = rollback(checkout, aws)
+
+    assert (run.returncode, run.stderr) == (0, "")
+    assert live(aws) == three_weeks[W2]
+    assert run.stdout.splitlines() == [
+        f"AWS endpoint override: AWS_ENDPOINT_URL={aws.endpoint_url}",
+        "rollback-data test: bucket cdr-dashboard-test",
+        f"  was live:       {archive(W3)}, generated 2026-11-27T06:00:00Z",
+        f"  live now:       {archive(W2)}, generated 2026-11-20T06:00:00Z",
+        "  datasets whose key changes: 2",
+        "    carbon_pricing: processed/carbon_pricing_20261127.csv -> (not listed: the page gets 404 for it)",
+        "    orders_for_viz: processed/orders_for_viz_20261127.csv -> processed/orders_for_viz_20261120.csv",
+        f"rolled back: s3://cdr-dashboard-test/processed/manifest.json now holds the bytes of {archive(W2)}",
+        *next_lines(archive(W3)),
+    ]
+    # nothing else was written: no new archive, the CSVs as they were
+    s3 = aws.client("s3")
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="processed/manifests/")["Contents"]) == [
+        archive(W1),
+        archive(W2),
+        archive(W3),
+    ]
+
+    again = rollback(checkout, aws)
+    assert (again.returncode, again.stderr) == (0, "")
+    assert live(aws) == three_weeks[W1]
+    assert again.stdout.splitlines()[2:5] == [
+        f"  was live:       {archive(W2)}, generated 2026-11-20T06:00:00Z",
+        f"  live now:       {archive(W1)}, generated 2026-11-13T06:00:00Z",
+        "  datasets whose key changes: 1",
+    ]
+
+    # the oldest: nothing before it
+    last = rollback(checkout, aws)
+    assert (last.returncode, last.stdout.splitlines()[1:], last.stderr) == (
+        3,
+        [],
+        f"deploy: nothing to roll back to: the live manifest is the oldest archive ({archive(W1)})\n",
+    )
+    assert live(aws) == three_weeks[W1]
+
+
+def test_to_puts_any_archive_back_forward_again_too(aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes]) -> None:
+    assert rollback(checkout, aws, "--to", archive(W1)).returncode == 0
+    assert live(aws) == three_weeks[W1]
+
+    forward = rollback(checkout, aws, "--to", archive(W3))
+
+    assert (forward.returncode, forward.stderr) == (0, "")
+    assert live(aws) == three_weeks[W3]
+    assert forward.stdout.splitlines()[2:6] == [
+        f"  was live:       {archive(W1)}, generated 2026-11-13T06:00:00Z",
+        f"  live now:       {archive(W3)}, generated 2026-11-27T06:00:00Z",
+        "  datasets whose key changes: 2",
+        "    carbon_pricing: (not listed) -> processed/carbon_pricing_20261127.csv",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [
+        (
+            "processed/manifest.json",
+            "--to processed/manifest.json is not an archived manifest key: expected processed/manifests/<YYYYMMDDTHHMMSSZ>.json",
+        ),
+        (
+            "processed/manifests/20261101T000000Z.json",
+            "cannot roll back to processed/manifests/20261101T000000Z.json: there is no such archive in s3://cdr-dashboard-test/",
+        ),
+        (archive(W3), f"nothing to roll back: {archive(W3)} is already the live manifest"),
+    ],
+)
+def test_to_refuses_what_is_not_another_archive(
+    aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes], to: str, message: str
+) -> None:
+    run = rollback(checkout, aws, "--to", to)
+
+    assert (run.returncode, run.stderr) == (3, f"deploy: {message}\n")
+    assert live(aws) == three_weeks[W3]
+
+
+def test_refuses_when_the_archives_dataset_keys_are_gone(aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes]) -> None:
+    aws.client("s3").delete_object(Bucket=BUCKET, Key="processed/orders_for_viz_20261120.csv")
+
+    run = rollback(checkout, aws)
+
+    assert (run.returncode, run.stderr) == (
+        3,
+        f"deploy: cannot roll back to {archive(W2)}: its dataset keys no longer exist in s3://cdr-dashboard-test/: "
+        "processed/orders_for_viz_20261120.csv (orders_for_viz)\n",
+    )
+    assert live(aws) == three_weeks[W3]
+
+
+def test_refuses_an_archive_that_names_keys_outside_processed(
+    aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes]
+) -> None:
+    document = json.loads(three_weeks[W2])
+    document["datasets"]["ccn_data"]["key"] = "raw/ccn_companies.csv"
+    aws.client("s3").put_object(Bucket=BUCKET, Key=archive(W2), Body=json.dumps(document).encode())
+
+    run = rollback(checkout, aws)
+
+    assert (run.returncode, run.stderr) == (
+        3,
+        f"deploy: cannot roll back to {archive(W2)}: dataset 'ccn_data' names no processed/<file>.csv key\n",
+    )
+    assert live(aws) == three_weeks[W3]
+
+
+def test_nothing_published_is_refused(aws: Aws, checkout: Checkout) -> None:
+    run = rollback(checkout, aws)
+
+    assert (run.returncode, run.stderr) == (
+        3,
+        "deploy: nothing to roll back: s3://cdr-dashboard-test/processed/manifest.json does not exist (nothing is published)\n",
+    )
+
+
+def test_a_live_manifest_matching_no_archive_needs_to(aws: Aws, checkout: Checkout) -> None:
+    first = publish(aws, W1, week("20261113"))
+    publish(aws, W2, week("20261120"), archive_it=False)  # published before archives existed, or by hand
+
+    refused = rollback(checkout, aws)
+    assert (refused.returncode, refused.stderr) == (
+        3,
+        "deploy: nothing to roll back to: the live manifest matches no archive under processed/manifests/, so which "
+        "one came before it is unknown; choose one with --to <archive key>\n",
+    )
+
+    chosen = rollback(checkout, aws, "--to", archive(W1))
+    assert (chosen.returncode, chosen.stderr) == (0, "")
+    assert live(aws) == first
+    lines = chosen.stdout.splitlines()
+    assert lines[2] == "  was live:       processed/manifest.json (matches no archive), generated 2026-11-20T06:00:00Z"
+    assert not any(line.startswith("  - undo:") for line in lines)  # no archive to go back to
+
+
+def test_dry_run_reads_and_prints_and_writes_nothing(aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes]) -> None:
+    versions_before = aws.client("s3").list_object_versions(Bucket=BUCKET, Prefix="processed/manifest.json")["Versions"]
+
+    run = rollback(checkout, aws, "--dry-run")
+
+    assert (run.returncode, run.stderr) == (0, "")
+    assert run.stdout.splitlines()[1:] == [
+        "rollback-data test: bucket cdr-dashboard-test",
+        f"  live:           {archive(W3)}, generated 2026-11-27T06:00:00Z",
+        f"  would be live:  {archive(W2)}, generated 2026-11-20T06:00:00Z",
+        "  datasets whose key changes: 2",
+        "    carbon_pricing: processed/carbon_pricing_20261127.csv -> (not listed: the page gets 404 for it)",
+        "    orders_for_viz: processed/orders_for_viz_20261127.csv -> processed/orders_for_viz_20261120.csv",
+        "dry run: nothing was changed",
+    ]
+    versions_after = aws.client("s3").list_object_versions(Bucket=BUCKET, Prefix="processed/manifest.json")["Versions"]
+    assert [v["VersionId"] for v in versions_after] == [v["VersionId"] for v in versions_before]
+
+
+def test_a_publication_landing_while_looking_is_not_undone(aws: Aws, three_weeks: dict[str, bytes]) -> None:
+    s3 = aws.client("s3")
+    plan = rollback_data.plan_rollback(s3, BUCKET, None)
+    fourth = publish(aws, "20261204T060000Z", week("20261204"))  # the weekly run publishes meanwhile
+
+    with pytest.raises(
+        Refused, match=r"^not rolled back: s3://cdr-dashboard-test/processed/manifest\.json changed while looking"
     ):
-        (base / "processed").mkdir(parents=True, exist_ok=True)
-        (base / "processed" / key).write_text("x\n1\n")
-    (base / "processed/manifests").mkdir(exist_ok=True)
-    for name, data in archives.items():
-        (base / f"processed/manifests/{name}").write_bytes(data)
-    (base / "processed/manifest.json").write_bytes(live)
+        rollback_data.apply(s3, plan)
+
+    assert live(aws) == fourth
 
 
-ARCHIVES = {"20261116T060000Z.json": WEEK1, "20261123T060000Z.json": WEEK2, "20261123T090000Z.json": WEEK2_REPUBLISHED}
+def test_usage_errors_exit_2(aws: Aws, checkout: Checkout) -> None:
+    run = rollback(checkout, aws, "--to")
+    assert run.returncode == 2 and "--to: expected one argument" in run.stderr
+    unknown = checkout.deploy("rollback-data", "staging", env=aws.env())
+    assert unknown.returncode == 2 and "invalid choice: 'staging'" in unknown.stderr
 
 
-def test_rollback_puts_the_previous_manifest_back_and_can_go_further(tmp_path: Path, monkeypatch, capsys) -> None:
-    published(tmp_path, WEEK2_REPUBLISHED, ARCHIVES)
-    monkeypatch.setenv("CDR_DATA_DIR", str(tmp_path))
-    assert rollback_data.main(["local"]) == 0
-    assert (tmp_path / "processed/manifest.json").read_bytes() == WEEK2
-    out = capsys.readouterr().out
-    assert "Live now: processed/manifests/20261123T090000Z.json" in out
-    assert "Put back: processed/manifests/20261123T060000Z.json" in out
-    assert "orders_for_viz: processed/orders_for_viz_20261123_2.csv -> processed/orders_for_viz_20261123.csv" in out
-    assert "ccn_data" not in out  # unchanged datasets are not listed
-    assert rollback_data.main(["local"]) == 0  # once more: a week further back
-    assert (tmp_path / "processed/manifest.json").read_bytes() == WEEK1
-
-
-def test_dry_run_writes_nothing_and_the_oldest_cannot_go_back(tmp_path: Path, monkeypatch, capsys) -> None:
-    published(tmp_path, WEEK1, ARCHIVES)
-    monkeypatch.setenv("CDR_DATA_DIR", str(tmp_path))
-    assert rollback_data.main(["local"]) == 2
-    assert "Refused: nothing to roll back to: processed/manifests/20261116T060000Z.json is the oldest" in capsys.readouterr().err
-    published(tmp_path, WEEK2, ARCHIVES)
-    assert rollback_data.main(["local", "--dry-run"]) == 0
-    assert (tmp_path / "processed/manifest.json").read_bytes() == WEEK2
-
-
-def test_a_target_naming_deleted_files_is_refused() -> None:
-    files = {"processed/manifests/a.json": WEEK1, "processed/manifests/b.json": WEEK2}
-    with pytest.raises(RollbackRefused, match=r"names files that are gone \(processed/ccn_data_20261116\.csv"):
-        plan_rollback(list(files), WEEK2, files.__getitem__, lambda key: "ccn_data" not in key)
-
-
-def test_rollback_on_the_deployments_bucket(s3, monkeypatch, capsys) -> None:
-    from deployment.deploy import CONFIG_FILE, load_config
-
-    bucket = load_config(rollback_data.ROOT / CONFIG_FILE).deployments["test"].bucket
-    s3.create_bucket(bucket)
-    client = s3.client()
-    for key in (
-        "processed/orders_for_viz_20261116.csv",
-        "processed/orders_for_viz_20261123.csv",
-        "processed/ccn_data_20261116.csv",
-    ):
-        client.put_object(Bucket=bucket, Key=key, Body=b"x\n1\n")
-    client.put_object(Bucket=bucket, Key="processed/manifests/20261116T060000Z.json", Body=WEEK1)
-    client.put_object(Bucket=bucket, Key="processed/manifests/20261123T060000Z.json", Body=WEEK2)
-    client.put_object(Bucket=bucket, Key="processed/manifest.json", Body=WEEK2)
-    assert rollback_data.main(["test"]) == 0
-    assert client.get_object(Bucket=bucket, Key="processed/manifest.json")["Body"].read() == WEEK1
+def test_the_names_are_the_pipelines() -> None:
+    """deploy.py reads no cdr_dagster module (it runs with boto3 alone): its copies agree."""
+    assert rollback_data.MANIFEST_KEY == layout.MANIFEST_KEY
+    assert rollback_data.ARCHIVE_PREFIX == layout.MANIFEST_ARCHIVE_PREFIX + "/"
+    assert rollback_data.MANIFEST_VERSION == MANIFEST_VERSION
+    key = layout.manifest_archive_key(datetime(2026, 11, 27, 6, 0, 5, tzinfo=UTC))
+    assert key == "processed/manifests/20261127T060005Z.json"
+    assert rollback_data.ARCHIVE_KEY.match(key)["stamp"] == "20261127T060005Z"
+    assert rollback_data.DATASET_KEY.match(layout.dated_key("processed", "latest_deals", "20261127", 2))
