@@ -50,7 +50,7 @@ def say(line: str = "") -> None:
 
 
 @contextmanager
-def running_daemon(home: Path) -> Iterator[Path]:
+def running_daemon(home: Path, env: dict[str, str] | None = None) -> Iterator[Path]:
     """``dagster-daemon run`` for this command's lifetime: it launches queued runs, retries runs
     and evaluates the sensors (the failure alert). Its own log goes to a file, not the terminal."""
     log = home / "daemon.log"
@@ -60,6 +60,7 @@ def running_daemon(home: Path) -> Iterator[Path]:
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
+            env={**(env if env is not None else os.environ), "DAGSTER_HOME": str(home)},
         )
         try:
             yield log

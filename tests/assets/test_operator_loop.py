@@ -135,19 +135,16 @@ def test_the_ui_re_executes_a_cli_started_run_from_its_failed_step(tmp_path: Pat
                     time.sleep(0.5)
             with dg.DagsterInstance.from_config(str(home)) as instance:
                 [failed] = instance.get_runs()
-                os.environ["DAGSTER_HOME"] = str(home)  # the daemon helper reads the instance from it
-                try:
-                    with operate_module.running_daemon(home):
-                        answer = requests.post(
-                            f"{base}/graphql",
-                            json={"query": REEXECUTE, "variables": {"parentRunId": failed.run_id}},
-                            timeout=60,
-                        ).json()
-                        result = answer["data"]["launchRunReexecution"]
-                        assert result["__typename"] == "LaunchRunSuccess", answer
-                        run = operate_module.wait_for_run_chain(instance, result["run"]["runId"])
-                finally:
-                    os.environ.pop("DAGSTER_HOME", None)
+                # the daemon launches the queued re-execution with this test's settings
+                with operate_module.running_daemon(home, env):
+                    answer = requests.post(
+                        f"{base}/graphql",
+                        json={"query": REEXECUTE, "variables": {"parentRunId": failed.run_id}},
+                        timeout=60,
+                    ).json()
+                    result = answer["data"]["launchRunReexecution"]
+                    assert result["__typename"] == "LaunchRunSuccess", answer
+                    run = operate_module.wait_for_run_chain(instance, result["run"]["runId"])
                 assert run.status == dg.DagsterRunStatus.SUCCESS
                 assert run.tags["dagster/parent_run_id"] == failed.run_id
         finally:
