@@ -125,10 +125,10 @@
     const manifest = quiet(fetchText(data[MANIFEST_KEY], MANIFEST_KEY));
     const chartJs = quiet(loadChartJs(code[CHART_JS_KEY]));
     loadStylesheet(code[CSS_KEY]).catch((err) => console.warn("[cdr-dashboard] stylesheet:", err.message));
-    ns.presign = presign; // the download links ask for a fresh URL at click time
     Promise.all(MODULE_KEYS.map((key) => code[key]))
       .then((urls) => Promise.all(urls.map((url, i) => loadScript(url, MODULE_KEYS[i]))))
-      .then(() => ns.page.start({ texts, manifest, chartJs }), failEverything);
+      // presign and keys: the download buttons ask for a fresh URL at click time (URLs expire).
+      .then(() => ns.page.start({ texts, manifest, chartJs, presign, keys: DATASET_KEYS }), failEverything);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -11,8 +11,7 @@ from __future__ import annotations
 import pytest
 
 from devtools.stack import upload
-from tests.page.conftest import SETTLE_TIMEOUT_MS
-from tests.page.helpers import EN_HOST, FIXTURES
+from tests.page.helpers import EN_HOST, FIXTURES, SETTLE_TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 
@@ -62,13 +61,13 @@ def test_each_embed_runs_its_own_code_from_one_bucket(stack, browser, open_page,
         "cdr-chart-orders",
         "cdr-chart-purchasers",
         "cdr-chart-companies",
-        "cdr-chart-carbon-pricing",
+        "carbon-pricing-chart",
         "cdr-stat-spent",
-        "cdr-stat-carbon-countries",
-        "cdr-stat-carbon-share",
         "cdr-ticker",
     ):
         assert page.get_attribute(f"#{element_id}", "data-state") == "ready", element_id
+    for carbon_stat in (".carbon-pricing-countries", ".carbon-pricing-emissions-covered"):
+        assert page.get_attribute(carbon_stat, "data-state") == "ready", carbon_stat
     code_keys = [url for _, url in opened.responses if "/viz/" in url and stack.s3.endpoint_url in url]
     assert code_keys and all("/viz/v2/" in url for url in code_keys)
     assert opened.console_errors == []
