@@ -55,10 +55,13 @@
       // Text alternative of a chart: its title, its span and its latest figures.
       chartSummary: "{title}, {from} to {to}. Latest figures ({to}): {values}.",
       tableShow: "Show the figures",
+      // A control's name out of context: "Download the data (CSV): <chart title>".
+      namedFor: "{action}: {title}",
       tableCaption: "{title}: the latest {count} rows (the CSV has them all)",
       download: "Download the data (CSV)",
       downloadFailed: "Download unavailable right now.",
       tickerLabel: "Latest deals",
+      tickerPause: "Pause the deals",
       newDeal: "NEW DEAL",
       newDacDeal: "NEW DAC DEAL",
       deal: "{purchaser} bought {tons} from {supplier}",
@@ -114,10 +117,12 @@
       columnYear: "Année",
       chartSummary: "{title}, {from} à {to}. Dernières valeurs ({to})\u00a0: {values}.",
       tableShow: "Afficher les données",
+      namedFor: "{action}\u00a0: {title}",
       tableCaption: "{title}\u00a0: les {count} dernières lignes (le CSV les contient toutes)",
       download: "Télécharger les données (CSV)",
       downloadFailed: "Téléchargement indisponible pour le moment.",
       tickerLabel: "Dernières transactions",
+      tickerPause: "Mettre en pause les transactions",
       newDeal: "NOUVELLE TRANSACTION",
       newDacDeal: "NOUVELLE TRANSACTION CDA",
       // {de}: "de " or "d'" by the supplier's first sound (elision, see de()).
@@ -165,7 +170,7 @@
   const VOWELS = "aeiouàâäéèêëîïôöùûüœæ";
   const MUTE_H_STEMS = [
     "habit", "hectare", "hélic", "hélio", "herb", "héritage", "heur", "hiver", "histoir", "homm",
-    "horizon", "horlog", "hôpita", "hospital", "hôte", "huil", "human", "humain", "humid", "hydr", "hygi",
+    "horizon", "horlog", "hôpita", "hôte", "huil", "humain", "humid", "hydr", "hygi",
   ];
 
   function elides(name) {

@@ -38,6 +38,19 @@
     return el;
   }
 
+  // A box that scrolls sideways is a focusable, named region (so a keyboard can scroll it); one
+  // that does not is neither.
+  function markScrollable(box) {
+    const caption = box.querySelector("caption");
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.setAttribute("role", "region");
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("aria-label", caption ? caption.textContent : "");
+    } else {
+      for (const name of ["role", "tabindex", "aria-label"]) box.removeAttribute(name);
+    }
+  }
+
   // The child of `parent` with this class, created (and appended) if missing.
   function part(parent, tag, className) {
     return parent.querySelector(`:scope > .${className}`) || parent.appendChild(make(tag, className));
@@ -172,12 +185,15 @@
     canvas.setAttribute("role", "img");
 
     const details = part(el, "details", "cdr-chart-data");
-    part(details, "summary", "cdr-chart-data-toggle").textContent = this.t.tableShow;
-    // A narrow screen scrolls the table inside its own box, which the keyboard can reach too.
+    const summary = part(details, "summary", "cdr-chart-data-toggle");
+    summary.textContent = this.t.tableShow;
+    // A narrow screen scrolls the table inside its own box: only then is that box a named region
+    // the keyboard can reach (and scroll); otherwise it would be a dead tab stop.
     const scroller = part(details, "div", "cdr-chart-table");
-    scroller.setAttribute("role", "region");
-    scroller.setAttribute("tabindex", "0");
     const table = part(scroller, "table", "cdr-chart-table-rows");
+    const reachable = () => markScrollable(scroller);
+    details.addEventListener("toggle", reachable);
+    if (window.ResizeObserver) new ResizeObserver(reachable).observe(scroller);
 
     const actions = part(el, "p", "cdr-chart-actions");
     const link = part(actions, "a", "cdr-chart-download");
@@ -190,7 +206,7 @@
       event.preventDefault();
       this.download(def, link, status);
     });
-    return { canvas, table, scroller };
+    return { canvas, table, scroller, summary, link };
   };
 
   // The chart's text alternative and its table of the latest rows, in the current scope.
@@ -231,7 +247,10 @@
     const head = make("thead");
     head.appendChild(headRow);
     parts.table.replaceChildren(caption, head, body);
-    parts.scroller.setAttribute("aria-label", caption.textContent);
+    markScrollable(parts.scroller);
+    // Out of context ("Show the figures", "Download the data (CSV)" four times) each names its chart.
+    parts.summary.setAttribute("aria-label", fillTemplate(t.namedFor, { action: t.tableShow, title }));
+    parts.link.setAttribute("aria-label", fillTemplate(t.namedFor, { action: t.download, title }));
   };
 
   // Ask the API for a fresh URL at click time (presigned URLs expire), fetch the file and save it
@@ -325,11 +344,8 @@
     const el = document.getElementById("cdr-ticker");
     if (!el) return;
     setState(el, "loading");
-    // A named region a keyboard can reach: focusing it pauses the scroll (see the CSS), and with
-    // reduced motion it scrolls by hand.
     el.setAttribute("role", "region");
     el.setAttribute("aria-label", this.t.tickerLabel);
-    el.setAttribute("tabindex", "0");
     try {
       const newestFirst = (await this.data.deals)
         .map((deal, order) => ({ deal, order }))
@@ -339,13 +355,32 @@
       const track = make("div", "cdr-ticker-track");
       // Two copies make the scroll seamless; the second is hidden from assistive technology.
       track.append(this.tickerList(newestFirst, false), this.tickerList(newestFirst, true));
-      el.replaceChildren(track);
+      // The deals move for longer than five seconds: a button stops them (WCAG 2.2.2), and so does
+      // hovering or focusing them. With reduced motion they stand still and scroll by hand.
+      const viewport = make("div", "cdr-ticker-viewport");
+      viewport.setAttribute("tabindex", "0");
+      viewport.appendChild(track);
+      el.replaceChildren(this.tickerPauseButton(el), viewport);
       setState(el, "ready");
     } catch (err) {
       warn(el, err);
       el.replaceChildren(make("span", "cdr-chart-message", this.t.unavailable));
       setState(el, "error");
     }
+  };
+
+  Dashboard.prototype.tickerPauseButton = function (ticker) {
+    const button = make("button", "cdr-ticker-pause");
+    button.type = "button";
+    button.setAttribute("aria-label", this.t.tickerPause);
+    const show = (paused) => {
+      ticker.classList.toggle("is-paused", paused);
+      button.setAttribute("aria-pressed", String(paused));
+      button.textContent = paused ? "\u25B6" : "\u275A\u275A"; // play / pause glyphs
+    };
+    button.addEventListener("click", () => show(button.getAttribute("aria-pressed") !== "true"));
+    show(false);
+    return button;
   };
 
   Dashboard.prototype.tickerList = function (deals, duplicate) {

@@ -116,21 +116,41 @@ EXPECTED_DEALS = [  # (badge, text, date) newest first
 # source's placeholders and the removal methods translated; no method shown for DAC deals.
 FT = f"{NBSP}t"
 EXPECTED_DEALS_FR = [  # (badge, text, method, date)
-    ("NOUVELLE TRANSACTION", f'The "Frontier" Buyers a acheté 1{NBSP}500{FT} auprès de Charm Industrial',
-     "Séquestration de bio-huile", "27 nov. 2026"),
+    (
+        "NOUVELLE TRANSACTION",
+        f'The "Frontier" Buyers a acheté 1{NBSP}500{FT} auprès de Charm Industrial',
+        "Séquestration de bio-huile",
+        "27 nov. 2026",
+    ),
     ("NOUVELLE TRANSACTION CDA", f"JPMorgan Chase a acheté 10{NBSP}000{FT} auprès de Heirloom", None, "27 nov. 2026"),
     ("NOUVELLE TRANSACTION CDA", f"Frontier a acheté 5{NBSP}000{FT} auprès de Carbon Capture, Inc.", None, "26 nov. 2026"),
     ("NOUVELLE TRANSACTION", f"Mitsubishi a acheté 100{NBSP}000{FT} auprès d'Exomad Green", "Biochar", "25 nov. 2026"),
-    ("NOUVELLE TRANSACTION", f"Microsoft a acheté 4{NBSP}900{NBSP}000{FT} auprès de Vaulted Deep",
-     "Séquestration géologique de biomasse", "24 nov. 2026"),
+    (
+        "NOUVELLE TRANSACTION",
+        f"Microsoft a acheté 4{NBSP}900{NBSP}000{FT} auprès de Vaulted Deep",
+        "Séquestration géologique de biomasse",
+        "24 nov. 2026",
+    ),
     ("NOUVELLE TRANSACTION CDA", f"Amazon a acheté 250{NBSP}000{FT} auprès de 1PointFive", None, "23 nov. 2026"),
-    ("NOUVELLE TRANSACTION", f"Shopify a acheté 1{NBSP}200{FT} auprès d'un fournisseur inconnu",
-     "Augmentation de l'alcalinité de l'océan", "22 nov. 2026"),
-    ("NOUVELLE TRANSACTION", f"Un acheteur non divulgué a acheté 800{FT} auprès de Planetary",
-     "Augmentation de l'alcalinité de l'océan", "21 nov. 2026"),
+    (
+        "NOUVELLE TRANSACTION",
+        f"Shopify a acheté 1{NBSP}200{FT} auprès d'un fournisseur inconnu",
+        "Augmentation de l'alcalinité de l'océan",
+        "22 nov. 2026",
+    ),
+    (
+        "NOUVELLE TRANSACTION",
+        f"Un acheteur non divulgué a acheté 800{FT} auprès de Planetary",
+        "Augmentation de l'alcalinité de l'océan",
+        "21 nov. 2026",
+    ),
     ("NOUVELLE TRANSACTION CDA", f"Microsoft a acheté 25{NBSP}000{FT} auprès de Climeworks", None, "20 nov. 2026"),
-    ("NOUVELLE TRANSACTION", f"Un acheteur inconnu a acheté 2{NBSP}000{FT} auprès d'Olivinecarbon AS",
-     "Méthode inconnue", "19 nov. 2026"),
+    (
+        "NOUVELLE TRANSACTION",
+        f"Un acheteur inconnu a acheté 2{NBSP}000{FT} auprès d'Olivinecarbon AS",
+        "Méthode inconnue",
+        "19 nov. 2026",
+    ),
 ]
 
 READ_CHART = """(id) => {
@@ -220,28 +240,68 @@ def test_page_draws_every_chart_and_stat_from_the_fixtures(open_page, stack):
 
 EXPECTED_LABELS = {  # stat captions, in STATS order, and chart titles (h3), by language and scope
     ("en", "all"): (
-        ["Total spent", "Of purchased tons delivered", "Unique purchasers", "CDR companies founded", "countries",
-         "emissions covered"],
-        ["Cumulative tons purchased vs delivered", "Unique purchasers over time", "CDR companies founded per year",
-         "Governments are pricing carbon"],
+        [
+            "Total spent",
+            "Of purchased tons delivered",
+            "Unique purchasers",
+            "CDR companies founded",
+            "countries",
+            "emissions covered",
+        ],
+        [
+            "Cumulative tons purchased vs delivered",
+            "Unique purchasers over time",
+            "CDR companies founded per year",
+            "Governments are pricing carbon",
+        ],
     ),
     ("en", "dac"): (
-        ["Total spent on DAC", "Of purchased DAC tons delivered", "Unique DAC purchasers", "DAC companies founded",
-         "countries", "emissions covered"],
-        ["Cumulative DAC tons purchased vs delivered", "Unique DAC purchasers over time",
-         "DAC companies founded per year", "Governments are pricing carbon"],
+        [
+            "Total spent on DAC",
+            "Of purchased DAC tons delivered",
+            "Unique DAC purchasers",
+            "DAC companies founded",
+            "countries",
+            "emissions covered",
+        ],
+        [
+            "Cumulative DAC tons purchased vs delivered",
+            "Unique DAC purchasers over time",
+            "DAC companies founded per year",
+            "Governments are pricing carbon",
+        ],
     ),
     ("fr", "all"): (
-        ["Total dépensé", "Des tonnes achetées ont été livrées", "Acheteurs uniques", "Entreprises d'EDC fondées",
-         "pays", "des émissions couvertes"],
-        ["Tonnes achetées et livrées (cumul)", "Acheteurs uniques au fil du temps",
-         "Entreprises d'EDC fondées par année", "Les gouvernements tarifent le carbone"],
+        [
+            "Total dépensé",
+            "Des tonnes achetées ont été livrées",
+            "Acheteurs uniques",
+            "Entreprises d'EDC fondées",
+            "pays",
+            "des émissions couvertes",
+        ],
+        [
+            "Tonnes achetées et livrées (cumul)",
+            "Acheteurs uniques au fil du temps",
+            "Entreprises d'EDC fondées par année",
+            "Les gouvernements tarifent le carbone",
+        ],
     ),
     ("fr", "dac"): (
-        ["Total dépensé en CDA", "Des tonnes de CDA achetées ont été livrées", "Acheteurs uniques de CDA",
-         "Entreprises de CDA fondées", "pays", "des émissions couvertes"],
-        ["Tonnes de CDA achetées et livrées (cumul)", "Acheteurs uniques de CDA au fil du temps",
-         "Entreprises de CDA fondées par année", "Les gouvernements tarifent le carbone"],
+        [
+            "Total dépensé en CDA",
+            "Des tonnes de CDA achetées ont été livrées",
+            "Acheteurs uniques de CDA",
+            "Entreprises de CDA fondées",
+            "pays",
+            "des émissions couvertes",
+        ],
+        [
+            "Tonnes de CDA achetées et livrées (cumul)",
+            "Acheteurs uniques de CDA au fil du temps",
+            "Entreprises de CDA fondées par année",
+            "Les gouvernements tarifent le carbone",
+        ],
     ),
 }
 
@@ -354,7 +414,7 @@ ELISIONS = [
 def test_french_elision_rule(open_page):
     page = open_page(FR_HOST).page
     got = page.evaluate("(names) => names.map((n) => CDRDashboard.format.de(n))", [name for name, _ in ELISIONS])
-    assert list(zip([name for name, _ in ELISIONS], got)) == ELISIONS
+    assert list(zip([name for name, _ in ELISIONS], got, strict=True)) == ELISIONS
 
 
 def assert_failed_chart(page, element_id: str, message: str = "Data unavailable right now.") -> None:
