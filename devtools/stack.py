@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from botocore.exceptions import ClientError
+
 from dashboard.page_server import PageServer
 from dashboard.viz_files import viz_files
 from devtools.s3_server import S3Server, running_s3_server
@@ -70,7 +72,7 @@ def serves_sample_data(client, bucket: str) -> bool:
         body = client.get_object(Bucket=bucket, Key=MANIFEST_KEY)["Body"].read()
         datasets = json.loads(body).get("datasets", {})
         return any(isinstance(d, dict) and d.get("source") == "sample" for d in datasets.values())
-    except (client.exceptions.NoSuchKey, ValueError, AttributeError):
+    except (ClientError, ValueError, AttributeError):
         return False
 
 

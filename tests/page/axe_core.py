@@ -2,8 +2,9 @@
 registry by ``npm pack`` on first use and cached outside the repository (used by the tests only,
 never shipped with the page).
 
-A fresh machine needs only ``npm`` (Debian's ``npm`` package, or the one that comes with Node.js);
-``python3 dev.py test`` installs it. The tarball's SHA-256 is checked before anything is unpacked.
+A fresh machine needs only ``npm`` on the PATH: Debian's ``npm`` package, or the npm that comes
+with Node.js (dev.py's DEBIAN_TEST_PACKAGES names it, so ``python3 dev.py test`` installs it when
+it is missing). The tarball's SHA-256 is checked before anything is unpacked.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _npm_pack(dest: Path) -> Path:
     if npm is None:
         raise RuntimeError(
             "npm is not installed: the accessibility tests fetch axe-core with `npm pack`; "
-            "install Debian's npm (python3 dev.py test does it)"
+            "install Debian's npm (apt-get install npm)"
         )
     spec = f"axe-core@{AXE_VERSION}"
     result = subprocess.run(

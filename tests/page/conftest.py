@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from devtools.browser import CHROMIUM, CHROMIUM_ARGS
 from devtools.stack import Stack, processed_files, running_stack, upload
@@ -64,9 +64,14 @@ def open_page(stack: Stack, browser: Browser):
         contexts.append(context)
         page = context.new_page()
         opened = OpenedPage(page)
-        page.on("console", lambda m: m.type == "error" and opened.console_errors.append(m.text))
-        page.on("pageerror", lambda e: opened.console_errors.append(f"pageerror: {e}"))
-        page.on("response", lambda r: opened.responses.append((r.status, r.url)))
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                opened.console_errors.append(message.text)
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: opened.console_errors.append(f"pageerror: {error}"))
+        page.on("response", lambda response: opened.responses.append((response.status, response.url)))
         page.goto(f"{stack.origin(host)}/{query}")
         page.locator("html[data-cdr-dashboard='settled']").wait_for(state="attached", timeout=SETTLE_TIMEOUT_MS)
         return opened

@@ -43,7 +43,7 @@ class FaultProxy:
         self.faults = faults
         self.no_batch_route = no_batch_route
         self.batch_refused = 0  # batch requests answered as an API without the route would
-        self.broken: list[tuple[str, str]] = []  # (key, fault) actually applied
+        self.broken: list[tuple[str | None, str]] = []  # (key, fault) actually applied
         # Bound, never listening: connecting to it is refused at once.
         self._dead = socket.socket()
         self._dead.bind(("127.0.0.1", 0))
@@ -70,7 +70,7 @@ class FaultProxy:
         self._dead.close()
 
     def _forward(self, method: str, path: str, headers) -> tuple[int, list[tuple[str, str]], bytes]:
-        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=10)
+        conn = http.client.HTTPConnection(self.upstream.hostname or "127.0.0.1", self.upstream.port, timeout=10)
         try:
             forwarded = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
             conn.request(method, path, headers=forwarded)

@@ -33,7 +33,7 @@ from tests.page.fault_proxy import FaultProxy
 from tests.page.helpers import CHARTS, EN_HOST, FIXTURES, FR_HOST, NBSP, STATS, screenshot, settled_scope, state
 
 pytestmark = pytest.mark.browser
-CARBON_SERIES = [
+CARBON_SERIES: list[tuple[str, list[float]]] = [
     ("Countries with a carbon price", [53, 55, 59, 62]),
     ("Share of global emissions covered", [23.9, 24.1, 27.9, 28.3]),
 ]
@@ -42,7 +42,7 @@ ORDER_DATES = ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-
 PURCHASER_DATES = ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
 YEARS = ["2021", "2022", "2023", "2024", "2025"]
 
-EXPECTED_CHARTS = {
+EXPECTED_CHARTS: dict[str, dict[str, list[tuple[str, list[float]]]]] = {
     "all": {
         "cdr-chart-orders": [
             ("Tons purchased", [1000, 1000, 401000, 2401000, 2500000]),
