@@ -29,7 +29,7 @@ BIN = VENV / "bin"
 PYTHON = BIN / "python"
 # Debian packages the tests need: a real browser for the page, a real PostgreSQL for the
 # Dagster instance of the test/prod deployments.
-DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium", "postgresql": "/usr/lib/postgresql"}
+DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium", "postgresql": "/usr/lib/postgresql", "npm": "/usr/bin/npm"}
 
 
 def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
