@@ -44,7 +44,7 @@ def test_a_bad_file_fails_once_then_rerun_finishes_without_pulling_again(tmp_pat
     (home / "dagster.yaml").write_text(dev.LOCAL_INSTANCE)
     (data / "raw").mkdir(parents=True)
     (data / "raw/ccn_companies.csv").write_bytes(BAD_CCN)
-    with FakeCdrFyi(copy.deepcopy(sample_tables()), TOKEN) as api, serving({"/": (200, PAGE)}) as site:
+    with FakeCdrFyi(copy.deepcopy(sample_tables()), TOKEN) as api, serving({"/": (200, PAGE), "/hook": (200, b"ok")}) as site:
         env = {
             **os.environ,
             "DAGSTER_HOME": str(home),
@@ -52,8 +52,14 @@ def test_a_bad_file_fails_once_then_rerun_finishes_without_pulling_again(tmp_pat
             "CDR_FYI_API_TOKEN": TOKEN,
             "CDR_FYI_API_URL": api.base_url,
             "CDR_FYI_SITE_URL": site.url("/"),
+            "SLACK_WEBHOOK_URL": site.url("/hook"),
         }
         failed = operate("refresh", env)
+        alerts = [
+            body for method, path, body in site.received if (method, path) == ("POST", "/hook") and b"rotating_light" in body
+        ]
+        assert len(alerts) == 1  # one failed run, one alert (refresh waits for the sensor's tick)
+        assert b"line 4: year_founded '20x5' is not an integer" in alerts[0]
         assert failed.returncode == 1, failed.stdout + failed.stderr
         assert "ccn_companies: " in failed.stdout
         for problem in (
