@@ -32,6 +32,7 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from cdr_dagster.assets.automation.alerts import error_lines
+from cdr_dagster.assets.automation.jobs import RUN_RETRIES
 from cdr_dagster.config import setting_problems
 from cdr_dagster.deployments import current_deployment
 
@@ -100,8 +101,6 @@ def wait_for_run_chain(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterR
 
 def _retry_expected(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
     """Whether the daemon will retry this failed run (a failure outside the steps, retries left)."""
-    from cdr_dagster.assets.automation.jobs import RUN_RETRIES
-
     if run.tags.get("dagster/auto_retry_run_id") or int(run.tags.get("dagster/retry_number", "0")) >= RUN_RETRIES:
         return False
     return not step_failures(instance, run.run_id) and time.time() - _ended(instance, run) < 60

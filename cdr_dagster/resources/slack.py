@@ -10,8 +10,6 @@ import dagster as dg
 import requests
 from pydantic import Field
 
-from cdr_dagster.domain.slack_text import escape_slack  # noqa: F401  (re-exported for the alerts)
-
 WEBHOOK_ENV_VAR = "SLACK_WEBHOOK_URL"
 
 
