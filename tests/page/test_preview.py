@@ -5,6 +5,7 @@ lists a dataset with ``source: sample``; the code that ships (dashboard/src, the
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -44,3 +45,22 @@ def test_the_code_that_ships_has_no_sample_notice():
     shipped = [*viz_files().values(), REPO_ROOT / "dashboard" / "webflow_embed.html"]
     for text in (*SAMPLE_NOTICE.values(), "preview-sample-notice", "sample-notice"):
         assert [p.name for p in shipped if text in p.read_text()] == [], text
+
+
+@pytest.mark.browser
+def test_a_page_with_only_the_embed_shows_no_notice_even_with_sample_data(open_page, stack, restore_fixtures):
+    # The real page is Webflow's markup plus the embed: the dashboard draws, and says nothing of
+    # samples, whatever the manifest says.
+    publish_manifest_with_sample(stack)
+    embed = (REPO_ROOT / "dashboard" / "webflow_embed.html").read_text()
+    embed = re.sub(r'data-api-base="[^"]*"', 'data-api-base="__API_BASE__"', embed)
+    stack.page.extra_pages["/embed-only.html"] = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head><body>'
+        '<div id="cdr-stat-spent" class="cdr-stat"><div class="cdr-stat-value"></div></div>'
+        f'<div id="cdr-chart-orders" class="cdr-chart"></div>{embed}</body></html>'
+    )
+    page = open_page(EN_HOST, query="embed-only.html").page
+    assert page.get_attribute("#cdr-chart-orders", "data-state") == "ready"
+    assert page.text_content("#cdr-stat-spent .cdr-stat-value") == "$1.23B"
+    assert page.locator(NOTICE).count() == 0
+    assert "Sample data" not in page.text_content("body")
