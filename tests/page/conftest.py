@@ -19,13 +19,14 @@ from tests.page.axe_core import axe_source
 from tests.page.helpers import EN_HOST, FIXTURES, FR_HOST, SETTLE_TIMEOUT_MS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
+    """One stack for the page tests, torn down when they end (other tests reset the S3 server)."""
     with running_stack(FIXTURES, page_hosts=(EN_HOST, FR_HOST)) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
