@@ -29,7 +29,7 @@ BIN = VENV / "bin"
 PYTHON = BIN / "python"
 # Debian packages the tests need: a real browser for the page, a real PostgreSQL for the
 # Dagster instance of the test/prod deployments.
-DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium", "postgresql": "/usr/lib/postgresql"}
+DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium", "postgresql": "/usr/lib/postgresql", "npm": "/usr/bin/npm"}
 
 
 def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
@@ -107,8 +107,10 @@ def dagster_env() -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     # written anew when absent or written by an older dev.py; a person's own file is left alone
-    if not config.exists() or not config.read_text().strip() or (
-        config.read_text().startswith(LOCAL_INSTANCE_MARK) and config.read_text() != LOCAL_INSTANCE
+    if (
+        not config.exists()
+        or not config.read_text().strip()
+        or (config.read_text().startswith(LOCAL_INSTANCE_MARK) and config.read_text() != LOCAL_INSTANCE)
     ):
         config.write_text(LOCAL_INSTANCE)
     return {**os.environ, "DAGSTER_HOME": str(home)}

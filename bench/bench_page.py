@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_page.py [--runs 5]
 
 Generates the datasets (orders and purchasers: one row per day since 2019, ~2,800 rows; ccn ~35
-years; 10x: ten times the rows), starts the same stack as the preview and the tests (moto S3 over
+years; carbon pricing 22 years; 10x: ten times the rows), starts the same stack as the preview and the tests (moto S3 over
 HTTP, the presign server, the page server), and loads the page in headless Chromium, each run in a
 fresh browser context (cold cache). Measured per run:
 - time from navigation start to every chart drawn (the page's "cdr:settled" performance mark);
@@ -36,6 +36,7 @@ from devtools.stack import running_stack  # noqa: E402
 
 DAYS_TODAY = 2_800
 CCN_YEARS_TODAY = 35
+CARBON_PRICING_YEARS_TODAY = 22  # 2005..2026
 START = dt.date(2019, 1, 1)
 
 
@@ -97,6 +98,15 @@ def generate(data_dir: Path, scale: int) -> dict[str, int]:
         out / "ccn_data_20261127.csv",
         "year,companies_founded,dac_companies_founded,companies_founded_cum,dac_companies_founded_cum",
         ccn(),
+    )
+    carbon_years = CARBON_PRICING_YEARS_TODAY * scale
+    counts["carbon_pricing"] = write_csv(
+        out / "carbon_pricing_20261127.csv",
+        "year,countries_count,global_emissions_pct",
+        (
+            (2026 - carbon_years + 1 + k, 5 + k * 60 // carbon_years, round(28.0 * (k + 1) / carbon_years, 1))
+            for k in range(carbon_years)
+        ),
     )
     # The ticker shows 10 deals and the total is one number: their size does not grow with the data.
     counts["latest_deals"] = write_csv(
@@ -181,6 +191,7 @@ def main() -> int:
         ("orders_for_viz rows", c1["orders_for_viz"], c10["orders_for_viz"]),
         ("purchasers_for_viz rows", c1["purchasers_for_viz"], c10["purchasers_for_viz"]),
         ("ccn_data rows", c1["ccn_data"], c10["ccn_data"]),
+        ("carbon_pricing rows", c1["carbon_pricing"], c10["carbon_pricing"]),
         ("time to all charts drawn (ms)", m1["settled_ms"], m10["settled_ms"]),
         ("main-thread script time (ms)", m1["script_ms"], m10["script_ms"]),
         ("layout time (ms)", m1["layout_ms"], m10["layout_ms"]),

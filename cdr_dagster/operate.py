@@ -15,7 +15,6 @@ step with its one-line reason and what to do next. Exit status 0 on success, 1 o
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from cdr_dagster.assets.automation.alerts import error_lines
+from cdr_dagster.assets.automation.jobs import RUN_RETRIES
 from cdr_dagster.config import setting_problems
 from cdr_dagster.deployments import current_deployment
 
@@ -51,7 +51,7 @@ def say(line: str = "") -> None:
 
 
 @contextmanager
-def running_daemon(home: Path) -> Iterator[Path]:
+def running_daemon(home: Path, env: dict[str, str] | None = None) -> Iterator[Path]:
     """``dagster-daemon run`` for this command's lifetime: it launches queued runs, retries runs
     and evaluates the sensors (the failure alert). Its own log goes to a file, not the terminal."""
     log = home / "daemon.log"
@@ -61,6 +61,7 @@ def running_daemon(home: Path) -> Iterator[Path]:
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
+            env={**(env if env is not None else os.environ), "DAGSTER_HOME": str(home)},
         )
         try:
             yield log
@@ -100,8 +101,6 @@ def wait_for_run_chain(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterR
 
 def _retry_expected(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
     """Whether the daemon will retry this failed run (a failure outside the steps, retries left)."""
-    from cdr_dagster.assets.automation.jobs import RUN_RETRIES
-
     if run.tags.get("dagster/auto_retry_run_id") or int(run.tags.get("dagster/retry_number", "0")) >= RUN_RETRIES:
         return False
     return not step_failures(instance, run.run_id) and time.time() - _ended(instance, run) < 60
@@ -233,7 +232,8 @@ def refresh(home: Path) -> int:
 
 @contextmanager
 def _workspace(instance: dg.DagsterInstance) -> Iterator[WorkspaceProcessContext]:
-    with WorkspaceProcessContext(instance, WorkspaceFileTarget(paths=[str(WORKSPACE)])) as context:
+    target = WorkspaceFileTarget(paths=[str(WORKSPACE)])
+    with WorkspaceProcessContext(instance, target, code_server_log_level="WARNING") as context:
         yield context
 
 
@@ -275,7 +275,6 @@ def rerun(home: Path) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    logging.getLogger("dagster.code_server").setLevel(logging.WARNING)  # its start/stop lines are noise here
     command = argv[0] if argv else ""
     if command not in ("refresh", "rerun"):
         say(__doc__ or "")

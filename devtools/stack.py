@@ -11,6 +11,8 @@ live page. Shared by ``python -m dashboard.preview``, tests/page and bench/bench
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import queue
 import secrets
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from botocore.exceptions import ClientError
+
 from dashboard.page_server import PageServer
 from dashboard.viz_files import viz_files
 from devtools.s3_server import S3Server, running_s3_server
@@ -31,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 BUCKET_PREFIX = "cdr-dashboard-local"
 PRESIGN_READY = "presign server listening on "
 PRESIGN_START_TIMEOUT_S = 30
+MANIFEST_KEY = "processed/manifest.json"
 
 CONTENT_TYPES = {
     ".csv": "text/csv",
@@ -58,6 +63,17 @@ def upload(client, bucket: str, files: dict[str, Path]) -> None:
             Body=path.read_bytes(),
             ContentType=CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
         )
+
+
+def serves_sample_data(client, bucket: str) -> bool:
+    """Whether the manifest the page reads lists a dataset built from sample data
+    (``"source": "sample"``): the preview then says so. A missing or unreadable manifest: no."""
+    try:
+        body = client.get_object(Bucket=bucket, Key=MANIFEST_KEY)["Body"].read()
+        datasets = json.loads(body).get("datasets", {})
+        return any(isinstance(d, dict) and d.get("source") == "sample" for d in datasets.values())
+    except (ClientError, ValueError, AttributeError):
+        return False
 
 
 def allow_origins_on_bucket(client, bucket: str, origins: Sequence[str]) -> None:
@@ -198,7 +214,8 @@ def running_stack(
         publisher = Publisher(client, bucket, Path(data_dir))
         publisher.sync()
         on_page = publisher.sync if sync_on_page_load else None
-        with PageServer(port=page_port, on_page=on_page) as page:
+        is_sample = functools.partial(serves_sample_data, client, bucket)
+        with PageServer(port=page_port, on_page=on_page, is_sample=is_sample) as page:
             origins = [f"http://{host}:{page.port}" for host in page_hosts]
             allow_origins_on_bucket(client, bucket, origins)
             with presign_server(s3, bucket, origins, log=presign_log, manifest_cache_seconds=manifest_cache_seconds) as api_base:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from cdr_dagster.domain.slack_text import escape_slack
 from cdr_dagster.domain.transforms import rules
 
 LARGEST_SHOWN = 5
@@ -90,11 +91,18 @@ def weekly_changes(before: Week, now: Week) -> dict[str, Any]:
             _last(now.orders_for_viz, "tons_delivered_cum"), _last(before.orders_for_viz, "tons_delivered_cum")
         ),
         "dollars_spent_change": _delta(now.dollars_spent, before.dollars_spent),
+        "tons_purchased_total": _last(now.orders_for_viz, "tons_purchased_cum"),
+        "tons_delivered_total": _last(now.orders_for_viz, "tons_delivered_cum"),
+        "dollars_spent_total": now.dollars_spent,
     }
 
 
 def _signed(value: float | None, unit: str = "") -> str:
     return "n/a" if value is None else f"{value:+,.0f}{unit}"
+
+
+def _plain(value: float | None, unit: str = "") -> str:
+    return "n/a" if value is None else f"{value:,.0f}{unit}"
 
 
 def changes_text(changes: dict[str, Any], deployment: str) -> str:
@@ -103,15 +111,31 @@ def changes_text(changes: dict[str, Any], deployment: str) -> str:
         head = f"*CDR dashboard ({deployment})*: first publication, nothing to compare with."
     else:
         head = f"*CDR dashboard ({deployment})*: what changed this week"
+    purchased = _plain(changes.get("tons_purchased_total"), " t")
+    delivered = _plain(changes.get("tons_delivered_total"), " t")
+    spent = _plain(changes.get("dollars_spent_total"), " USD")
+    if changes["first_publication"]:
+        totals = [f"- tons purchased: {purchased}, delivered: {delivered}", f"- dollars spent: {spent}"]
+    else:
+        totals = [
+            f"- tons purchased: {purchased} ({_signed(changes['tons_purchased_change'], ' t')}), "
+            f"delivered: {delivered} ({_signed(changes['tons_delivered_change'], ' t')})",
+            f"- dollars spent: {spent} ({_signed(changes['dollars_spent_change'], ' USD')})",
+        ]
+
+    def names(items: list[str]) -> str:
+        shown = ", ".join(escape_slack(n) for n in items[:10]) or "none"
+        return shown + (f", +{len(items) - 10} more" if len(items) > 10 else "")
+
     lines = [
         head,
         f"- new orders: {changes['new_orders']} ({changes['new_orders_tons']:,.0f} t)",
-        f"- tons purchased: {_signed(changes['tons_purchased_change'], ' t')}, "
-        f"delivered: {_signed(changes['tons_delivered_change'], ' t')}",
-        f"- dollars spent: {_signed(changes['dollars_spent_change'])} USD",
-        f"- new purchasers ({len(changes['new_purchasers'])}): {', '.join(changes['new_purchasers'][:10]) or 'none'}",
-        f"- new suppliers ({len(changes['new_suppliers'])}): {', '.join(changes['new_suppliers'][:10]) or 'none'}",
+        *totals,
+        f"- new purchasers ({len(changes['new_purchasers'])}): {names(changes['new_purchasers'])}",
+        f"- new suppliers ({len(changes['new_suppliers'])}): {names(changes['new_suppliers'])}",
     ]
     for order in changes["largest_new_orders"]:
-        lines.append(f"  - {order['tons']:,.0f} t {order['method']}: {order['supplier']} -> {order['purchaser']}")
+        lines.append(
+            f"  - {order['tons']:,.0f} t {escape_slack(order['method'])}: {escape_slack(order['supplier'])} -> {escape_slack(order['purchaser'])}"
+        )
     return "\n".join(lines)

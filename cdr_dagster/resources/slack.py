@@ -13,13 +13,6 @@ from pydantic import Field
 WEBHOOK_ENV_VAR = "SLACK_WEBHOOK_URL"
 
 
-def escape_slack(text: str) -> str:
-    """Text from the data (names, ids, error messages) shown literally in Slack: ``&``, ``<``
-    and ``>`` escaped as Slack asks, so a name such as ``<!channel>`` or ``<http://x|click>``
-    pings nobody and links nowhere."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 class SlackWebhook(dg.ConfigurableResource):
     """Posts plain-text messages to one Slack channel through an incoming webhook."""
 

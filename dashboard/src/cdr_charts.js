@@ -1,7 +1,9 @@
 /*
- * What each chart and stat card shows, for the ALL CDR and the DAC ONLY scopes (viz/cdr_charts.js).
+ * What each chart and stat card shows, for the ALL CDR and the DAC ONLY scopes (viz/v2/cdr_charts.js).
  * A chart definition builds a Chart.js config from the dataset's records; its series() give the
- * label and values of each Chart.js dataset for one scope. A stat gives one formatted string per scope.
+ * label and values of each Chart.js dataset for one scope; title, x and formats say how its text
+ * alternative and its table of figures read. A stat gives one formatted string per scope, and the
+ * label key of its caption.
  */
 (function (ns) {
   "use strict";
@@ -95,6 +97,9 @@
     orders: {
       elementId: "cdr-chart-orders",
       dataset: "orders",
+      title: "titleOrders",
+      x: "date",
+      formats: ["tonnes", "tonnes"],
       build: (rows, t, fmt) =>
         dailyLine(
           rows,
@@ -117,6 +122,9 @@
     purchasers: {
       elementId: "cdr-chart-purchasers",
       dataset: "purchasers",
+      title: "titlePurchasers",
+      x: "date",
+      formats: ["integer"],
       build(rows, t, fmt) {
         const config = dailyLine(rows, t.axisPurchasers, fmt, [lineDataset(COLORS.primary, COLORS.primaryFill)], fmt.integer);
         config.options.scales.y.ticks.precision = 0;
@@ -131,6 +139,9 @@
     companies: {
       elementId: "cdr-chart-companies",
       dataset: "companies",
+      title: "titleCompanies",
+      x: "year",
+      formats: ["integer"],
       build(rows, t, fmt) {
         const options = baseOptions(t.axisCompanies, (v) => fmt.compact(v));
         options.scales.y.ticks.precision = 0;
@@ -146,8 +157,11 @@
     },
     // No ALL/DAC toggle: carbon pricing is about governments, the same in both scopes.
     carbon: {
-      elementId: "cdr-chart-carbon-pricing",
+      elementId: "carbon-pricing-chart", // the id the contract names for this chart
       dataset: "carbon",
+      title: "titleCarbonPricing",
+      x: "year",
+      formats: ["integer", "percentPoints"],
       build(rows, t, fmt) {
         const options = baseOptions(t.axisCountries, (v) => fmt.integer(v));
         options.scales.y.ticks.precision = 0;
@@ -158,11 +172,11 @@
           grid: { display: false },
           border: { display: false },
           title: { display: true, text: t.axisShare },
-          ticks: { callback: (v) => fmt.percent(v / 100) },
+          ticks: { callback: (v) => fmt.percentPoints(v) },
         };
         options.plugins.tooltip.callbacks.label = (ctx) =>
           ctx.dataset.yAxisID === "share"
-            ? `${ctx.dataset.label}: ${fmt.percent(ctx.parsed.y / 100)}`
+            ? `${ctx.dataset.label}: ${fmt.percentPoints(ctx.parsed.y)}`
             : `${ctx.dataset.label}: ${fmt.integer(ctx.parsed.y)}`;
         const bars = { type: "bar", label: "", data: [], backgroundColor: COLORS.primary, borderRadius: 4, maxBarThickness: 28, order: 2 };
         const line = { ...lineDataset(COLORS.secondary, COLORS.secondaryFill), type: "line", fill: false, yAxisID: "share", pointRadius: 2, order: 1 };
@@ -196,10 +210,12 @@
     return row[whole] > 0 ? fmt.percent(row[part] / row[whole]) : "—";
   }
 
-  // Each stat: its element and, per scope, an async function of the dataset promises.
+  // Each stat: the elements it fills (a selector: an id, or a class for the carbon-pricing stats),
+  // the label key of its caption, and per scope an async function of the dataset promises.
   const STATS = {
     spent: {
-      elementId: "cdr-stat-spent",
+      selector: "#cdr-stat-spent",
+      label: "statSpent",
       async all(data, fmt) {
         const row = (await data.spent).find((r) => r.metric === "dollars_spent");
         if (!row) throw new Error('dollars_spent: no "dollars_spent" row');
@@ -208,29 +224,35 @@
       dac: async (data, fmt) => fmt.money(last(await data.orders).dac_price_usd_cum),
     },
     delivered: {
-      elementId: "cdr-stat-delivered",
+      selector: "#cdr-stat-delivered",
+      label: "statDelivered",
       all: async (data, fmt) => share(last(await data.orders), "tons_delivered_cum", "tons_purchased_cum", fmt),
       dac: async (data, fmt) => share(last(await data.orders), "dac_tons_delivered_cum", "dac_tons_purchased_cum", fmt),
     },
     purchasers: {
-      elementId: "cdr-stat-purchasers",
+      selector: "#cdr-stat-purchasers",
+      label: "statPurchasers",
       all: async (data, fmt) => fmt.integer(last(await data.purchasers).purchasers_count_cum),
       dac: async (data, fmt) => fmt.integer(last(await data.purchasers).dac_purchasers_count_cum),
     },
     companies: {
-      elementId: "cdr-stat-companies",
+      selector: "#cdr-stat-companies",
+      label: "statCompanies",
       all: async (data, fmt) => fmt.integer(last(await data.companies).companies_founded_cum),
       dac: async (data, fmt) => fmt.integer(last(await data.companies).dac_companies_founded_cum),
     },
+    // No DAC twin: the same figures in both scopes.
     carbonCountries: {
-      elementId: "cdr-stat-carbon-countries",
+      selector: ".carbon-pricing-countries",
+      label: "statCarbonCountries",
       all: async (data, fmt) => fmt.integer(last(await data.carbon).countries_count),
       dac: async (data, fmt) => fmt.integer(last(await data.carbon).countries_count),
     },
     carbonShare: {
-      elementId: "cdr-stat-carbon-share",
-      all: async (data, fmt) => fmt.percent(last(await data.carbon).global_emissions_pct / 100),
-      dac: async (data, fmt) => fmt.percent(last(await data.carbon).global_emissions_pct / 100),
+      selector: ".carbon-pricing-emissions-covered",
+      label: "statCarbonShare",
+      all: async (data, fmt) => fmt.percentPoints(last(await data.carbon).global_emissions_pct),
+      dac: async (data, fmt) => fmt.percentPoints(last(await data.carbon).global_emissions_pct),
     },
   };
 

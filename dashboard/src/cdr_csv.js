@@ -1,5 +1,5 @@
 /*
- * CSV parsing and the columns the page needs from each dataset (viz/cdr_csv.js).
+ * CSV parsing and the columns the page needs from each dataset (viz/v2/cdr_csv.js).
  * Column names and meanings: docs/dashboard-contract.md, summarised in docs/page.md.
  */
 (function (ns) {
@@ -25,7 +25,7 @@
     },
     spent: { metric: "text", value: "number" },
     carbon: {
-      year: "number",
+      year: "integer",
       countries_count: "number",
       global_emissions_pct: "number",
     },

@@ -51,18 +51,28 @@
   }
 
   // GET <api>/presigned-urls?keys=a,b -> {"urls": {...}, "errors": {...}}: one promise per key.
-  // An API without the batch route (404/405) is asked key by key instead.
+  // Any other outcome is asked key by key on the single route: an API without the batch route
+  // (an older Lambda's 404 or 405; a REST API gateway's 403, sent without CORS headers, so the
+  // browser only sees a failed fetch), or a batch call that failed as a whole.
   function presignAll(keys) {
     const url = `${apiBase()}/presigned-urls?keys=${keys.map(encodeURIComponent).join(",")}`;
     const batch = fetch(url, { signal: AbortSignal.timeout ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : undefined })
-      .then(async (res) => (res.status === 404 || res.status === 405 ? null : { ok: res.ok, body: await res.json() }));
+      .then(async (res) => {
+        const body = res.ok ? await res.json() : null;
+        if (!body || typeof body.urls !== "object") throw new Error(`HTTP ${res.status}`);
+        return body;
+      })
+      .catch((err) => {
+        console.warn("[cdr-dashboard] batch presign unavailable, asking key by key:", err.message);
+        return null;
+      });
     const answers = {};
     for (const key of keys) {
-      answers[key] = batch.then((answer) => {
-        if (answer === null) return presign(key);
-        const { urls = {}, errors = {} } = answer.body || {};
+      answers[key] = batch.then((body) => {
+        if (body === null) return presign(key);
+        const { urls = {}, errors = {} } = body;
         if (typeof urls[key] === "string") return urls[key];
-        const error = errors[key] || (answer.body && answer.body.error) || "no url in the answer";
+        const error = errors[key] || "no url in the answer";
         throw new Error(`presign ${key}: ${typeof error === "string" ? error : `HTTP ${error.status} ${error.error}`}`);
       });
       quiet(answers[key]);
@@ -109,6 +119,7 @@
     console.warn("[cdr-dashboard]", err.message);
     const fr = window.location.hostname.toLowerCase().startsWith("fr.");
     const message = fr ? "Données indisponibles pour le moment." : "Data unavailable right now.";
+    if (fr) document.documentElement.setAttribute("lang", "fr");
     document.querySelectorAll(".cdr-chart, .cdr-stat, .cdr-ticker").forEach((el) => {
       el.setAttribute("data-state", "error");
       if (el.classList.contains("cdr-chart")) el.textContent = message;
@@ -125,10 +136,10 @@
     const manifest = quiet(fetchText(data[MANIFEST_KEY], MANIFEST_KEY));
     const chartJs = quiet(loadChartJs(code[CHART_JS_KEY]));
     loadStylesheet(code[CSS_KEY]).catch((err) => console.warn("[cdr-dashboard] stylesheet:", err.message));
-    ns.presign = presign; // the download links ask for a fresh URL at click time
     Promise.all(MODULE_KEYS.map((key) => code[key]))
       .then((urls) => Promise.all(urls.map((url, i) => loadScript(url, MODULE_KEYS[i]))))
-      .then(() => ns.page.start({ texts, manifest, chartJs }), failEverything);
+      // presign and keys: the download buttons ask for a fresh URL at click time (URLs expire).
+      .then(() => ns.page.start({ texts, manifest, chartJs, presign, keys: DATASET_KEYS }), failEverything);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

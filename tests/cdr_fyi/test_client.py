@@ -273,3 +273,28 @@ def test_settings_are_checked_once_with_one_sentence_each() -> None:
     assert setting_problems({"CDR_WEEKLY_CRON": "every monday"}) == [
         "CDR_WEEKLY_CRON='every monday' is not a cron schedule of five fields (for example '0 6 * * 1')."
     ]
+
+
+@pytest.mark.e2e
+def test_a_passing_fault_that_outlasts_the_clients_retries_is_retried_by_the_step(tmp_path) -> None:
+    """A 502 with no client retry left: the step is tried again (its retry policy waits about
+    30 s) and the pull then succeeds; nothing fails for good."""
+    import dagster as dg
+
+    from cdr_dagster.assets.sources.cdr_fyi import cdr_fyi_marketplaces
+    from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi
+    from cdr_dagster.resources.csv_io_manager import CsvIOManager
+    from cdr_dagster.resources.storage import LocalStorage
+    from devtools.fake_cdr_fyi import FakeCdrFyi, Fault
+
+    with FakeCdrFyi({"marketplaces": [{"marketplace_id": "m1", "name": "M"}]}, "tok-passing") as api:
+        api.fail_next("marketplaces", Fault(status=502))
+        resources = {
+            "cdr_fyi_api": CdrFyiApi(base_url=api.base_url, token="tok-passing", max_attempts=1, rate_limit_dir=str(tmp_path)),
+            "io_manager": CsvIOManager(storage=LocalStorage(base_dir=str(tmp_path))),
+        }
+        result = dg.materialize([cdr_fyi_marketplaces], resources=resources)
+        assert [r.status for r in api.requests] == [502, 200]
+    events = [e.event_type_value for e in result.all_events]
+    assert events.count("STEP_UP_FOR_RETRY") == 1 and "STEP_FAILURE" not in events
+    assert result.success

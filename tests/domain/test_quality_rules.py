@@ -114,6 +114,13 @@ def test_weekly_changes_counts_new_orders_entities_and_deltas() -> None:
     assert text.splitlines()[:4] == [
         "*CDR dashboard (test)*: what changed this week",
         "- new orders: 2 (12 t)",  # 12.5 rounded to whole tonnes
-        "- tons purchased: +12 t, delivered: +1 t",
-        "- dollars spent: +250 USD",
+        "- tons purchased: 22 t (+12 t), delivered: 1 t (+1 t)",  # 22.5 t and its +12.5 t, whole tonnes
+        "- dollars spent: 1,250 USD (+250 USD)",
+    ]
+    first = changes_text(weekly_changes(Week(None, None, None, None, None), now), "local")
+    assert first.splitlines()[:4] == [
+        "*CDR dashboard (local)*: first publication, nothing to compare with.",
+        "- new orders: 3 (22 t)",
+        "- tons purchased: 22 t, delivered: 1 t",  # totals, not "n/a"
+        "- dollars spent: 1,250 USD",
     ]

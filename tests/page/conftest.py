@@ -1,5 +1,5 @@
 """Fixtures of the page tests: the whole stack (moto S3 over HTTP, the real presign server, the page
-server) started once for the module, and real headless Chromium.
+server) and one real headless Chromium, each started once for the whole session.
 
 The page is opened under real www. and fr. host names (``*.localtest.me``, mapped to 127.0.0.1
 inside Chromium), so the French host rule is exercised exactly as on fr.deepskyclimate.com.
@@ -11,26 +11,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS
 from devtools.stack import Stack, processed_files, running_stack, upload
-from tests.page.helpers import CHROMIUM, CHROMIUM_ARGS, EN_HOST, FIXTURES, FR_HOST
+from tests.page.axe_core import axe_source
+from tests.page.helpers import EN_HOST, FIXTURES, FR_HOST, SETTLE_TIMEOUT_MS
 
-SETTLE_TIMEOUT_MS = 20_000
 
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     with running_stack(FIXTURES, page_hosts=(EN_HOST, FR_HOST)) as running:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe() -> str:
+    """The source of axe.min.js (pinned, from the npm registry), to inject into a page."""
+    return axe_source()
 
 
 @pytest.fixture
@@ -49,17 +55,23 @@ class OpenedPage:
 
 @pytest.fixture
 def open_page(stack: Stack, browser: Browser):
-    """open_page(host, **context_options) -> OpenedPage, settled (every component ready or failed)."""
+    """open_page(host, query, width=1280, **context_options) -> OpenedPage, settled (every component
+    ready or failed)."""
     contexts = []
 
-    def _open(host: str = EN_HOST, query: str = "", **context_options) -> OpenedPage:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_options)
+    def _open(host: str = EN_HOST, query: str = "", width: int = 1280, **context_options) -> OpenedPage:
+        context = browser.new_context(viewport={"width": width, "height": 900}, **context_options)
         contexts.append(context)
         page = context.new_page()
         opened = OpenedPage(page)
-        page.on("console", lambda m: m.type == "error" and opened.console_errors.append(m.text))
-        page.on("pageerror", lambda e: opened.console_errors.append(f"pageerror: {e}"))
-        page.on("response", lambda r: opened.responses.append((r.status, r.url)))
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                opened.console_errors.append(message.text)
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: opened.console_errors.append(f"pageerror: {error}"))
+        page.on("response", lambda response: opened.responses.append((response.status, response.url)))
         page.goto(f"{stack.origin(host)}/{query}")
         page.locator("html[data-cdr-dashboard='settled']").wait_for(state="attached", timeout=SETTLE_TIMEOUT_MS)
         return opened

@@ -9,6 +9,14 @@ the keys named in ``faults``:
 - ``"unreachable"``: the real presigned URL is swapped for one on a local port that refuses
   connections (a socket bound but never listening), so the browser's download fails at the
   network level, as when S3 cannot be reached.
+
+``no_batch_route`` plays an API deployed without the batch route (``/presigned-urls``):
+
+- ``"old-lambda"``: the request is passed to the real server under a path it does not serve, so
+  the answer is the server's own 404 for an unknown path, CORS headers included;
+- ``"rest-gateway"``: API Gateway (REST) in front of a Lambda with no such resource answers
+  ``403 {"message": "Missing Authentication Token"}`` by itself, with no CORS header at all, so
+  the browser's fetch fails without ever showing the page a status.
 """
 
 from __future__ import annotations
@@ -24,13 +32,18 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, faults: dict[str, str]) -> None:
+    def __init__(self, upstream: str, faults: dict[str, str] | None = None, *, no_batch_route: str | None = None) -> None:
+        faults = faults or {}
+        if no_batch_route not in (None, "old-lambda", "rest-gateway"):
+            raise ValueError(f"unknown no_batch_route {no_batch_route!r}")
         for kind in faults.values():
             if kind not in ("500", "unreachable"):
                 raise ValueError(f"unknown fault {kind!r}")
         self.upstream = urlsplit(upstream)
         self.faults = faults
-        self.broken: list[tuple[str, str]] = []  # (key, fault) actually applied
+        self.no_batch_route = no_batch_route
+        self.batch_refused = 0  # batch requests answered as an API without the route would
+        self.broken: list[tuple[str | None, str]] = []  # (key, fault) actually applied
         # Bound, never listening: connecting to it is refused at once.
         self._dead = socket.socket()
         self._dead.bind(("127.0.0.1", 0))
@@ -57,7 +70,7 @@ class FaultProxy:
         self._dead.close()
 
     def _forward(self, method: str, path: str, headers) -> tuple[int, list[tuple[str, str]], bytes]:
-        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=10)
+        conn = http.client.HTTPConnection(self.upstream.hostname or "127.0.0.1", self.upstream.port, timeout=10)
         try:
             forwarded = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP | {"host"}}
             conn.request(method, path, headers=forwarded)
@@ -101,12 +114,24 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             def _serve(self) -> None:
-                status, headers, body = proxy._forward(self.command, self.path, self.headers)
-                if urlsplit(self.path).path.endswith("/presigned-urls"):
+                is_batch = urlsplit(self.path).path.endswith("/presigned-urls")
+                path = self.path
+                if is_batch and proxy.no_batch_route:
+                    proxy.batch_refused += 1
+                    if proxy.no_batch_route == "rest-gateway":
+                        body = b'{"message": "Missing Authentication Token"}'
+                        self._answer(403, [("Content-Type", "application/json")], body)
+                        return
+                    path = self.path.replace("/presigned-urls", "/no-such-route", 1)
+                status, headers, body = proxy._forward(self.command, path, self.headers)
+                if is_batch and not proxy.no_batch_route:
                     status, body = proxy._break_batch(status, body)
                 else:
                     key = parse_qs(urlsplit(self.path).query).get("key", [None])[0]
                     status, body = proxy._break(key, status, body)
+                self._answer(status, headers, body)
+
+            def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)

@@ -14,6 +14,8 @@ Fixture arithmetic (last rows decide the stats):
 - latest_deals, 11 rows (CRLF line ends, a quoted name with a comma, one with doubled quotes):
   the 10 newest, newest first, ties kept in file order; the 2026-10-01 deal is the 11th and is
   dropped. DAC: Heirloom, Carbon Capture Inc., 1PointFive (long DACCS name), Climeworks = 4.
+  The source's placeholders ("Unknown Supplier", "Not Disclosed", "Unknown Purchaser", "Unknown
+  Method") are shown as they are in English and translated in French.
 - carbon_pricing, 4 years 2023..2026; last row 62 countries, 28.3% of global emissions covered
   (the same in both scopes: it has no DAC twin).
 - manifest generated_at 2026-11-27T23:59:00Z: shown as the UTC date, November 27, 2026, even in a
@@ -28,21 +30,10 @@ import pytest
 
 from devtools.stack import upload
 from tests.page.fault_proxy import FaultProxy
-from tests.page.helpers import EN_HOST, FIXTURES, FR_HOST, screenshot
+from tests.page.helpers import CHARTS, EN_HOST, FIXTURES, FR_HOST, NBSP, STATS, screenshot, settled_scope, state
 
 pytestmark = pytest.mark.browser
-
-NBSP = "\u00a0"
-CHARTS = ("cdr-chart-orders", "cdr-chart-purchasers", "cdr-chart-companies", "cdr-chart-carbon-pricing")
-STATS = (
-    "cdr-stat-spent",
-    "cdr-stat-delivered",
-    "cdr-stat-purchasers",
-    "cdr-stat-companies",
-    "cdr-stat-carbon-countries",
-    "cdr-stat-carbon-share",
-)
-CARBON_SERIES = [
+CARBON_SERIES: list[tuple[str, list[float]]] = [
     ("Countries with a carbon price", [53, 55, 59, 62]),
     ("Share of global emissions covered", [23.9, 24.1, 27.9, 28.3]),
 ]
@@ -51,7 +42,7 @@ ORDER_DATES = ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-
 PURCHASER_DATES = ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
 YEARS = ["2021", "2022", "2023", "2024", "2025"]
 
-EXPECTED_CHARTS = {
+EXPECTED_CHARTS: dict[str, dict[str, list[tuple[str, list[float]]]]] = {
     "all": {
         "cdr-chart-orders": [
             ("Tons purchased", [1000, 1000, 401000, 2401000, 2500000]),
@@ -59,7 +50,7 @@ EXPECTED_CHARTS = {
         ],
         "cdr-chart-purchasers": [("Unique purchasers", [1200, 1210, 1234, 1250])],
         "cdr-chart-companies": [("Companies founded", [3, 0, 5, 4, 2])],
-        "cdr-chart-carbon-pricing": CARBON_SERIES,
+        "carbon-pricing-chart": CARBON_SERIES,
     },
     "dac": {
         "cdr-chart-orders": [
@@ -68,44 +59,44 @@ EXPECTED_CHARTS = {
         ],
         "cdr-chart-purchasers": [("Unique DAC purchasers", [40, 41, 41, 42])],
         "cdr-chart-companies": [("DAC companies founded", [1, 0, 2, 0, 1])],
-        "cdr-chart-carbon-pricing": CARBON_SERIES,
+        "carbon-pricing-chart": CARBON_SERIES,
     },
 }
 EXPECTED_STATS = {
     "all": {
-        "cdr-stat-spent": "$1.23B",
-        "cdr-stat-delivered": "8.5%",
-        "cdr-stat-purchasers": "1,250",
-        "cdr-stat-companies": "14",
-        "cdr-stat-carbon-countries": "62",
-        "cdr-stat-carbon-share": "28.3%",
+        "#cdr-stat-spent": "$1.23B",
+        "#cdr-stat-delivered": "8.5%",
+        "#cdr-stat-purchasers": "1,250",
+        "#cdr-stat-companies": "14",
+        ".carbon-pricing-countries": "62",
+        ".carbon-pricing-emissions-covered": "28.3%",
     },
     "dac": {
-        "cdr-stat-spent": "$13.46M",
-        "cdr-stat-delivered": "4.9%",
-        "cdr-stat-purchasers": "42",
-        "cdr-stat-companies": "4",
-        "cdr-stat-carbon-countries": "62",
-        "cdr-stat-carbon-share": "28.3%",
+        "#cdr-stat-spent": "$13.46M",
+        "#cdr-stat-delivered": "4.9%",
+        "#cdr-stat-purchasers": "42",
+        "#cdr-stat-companies": "4",
+        ".carbon-pricing-countries": "62",
+        ".carbon-pricing-emissions-covered": "28.3%",
     },
 }
 # fr-CA: comma decimals, no-break space before units and % and between thousands; G$ = milliards.
 EXPECTED_STATS_FR = {
     "all": {
-        "cdr-stat-spent": f"1,23{NBSP}G$",
-        "cdr-stat-delivered": f"8,5{NBSP}%",
-        "cdr-stat-purchasers": f"1{NBSP}250",
-        "cdr-stat-companies": "14",
-        "cdr-stat-carbon-countries": "62",
-        "cdr-stat-carbon-share": f"28,3{NBSP}%",
+        "#cdr-stat-spent": f"1,23{NBSP}G$",
+        "#cdr-stat-delivered": f"8,5{NBSP}%",
+        "#cdr-stat-purchasers": f"1{NBSP}250",
+        "#cdr-stat-companies": "14",
+        ".carbon-pricing-countries": "62",
+        ".carbon-pricing-emissions-covered": f"28,3{NBSP}%",
     },
     "dac": {
-        "cdr-stat-spent": f"13,46{NBSP}M$",
-        "cdr-stat-delivered": f"4,9{NBSP}%",
-        "cdr-stat-purchasers": "42",
-        "cdr-stat-companies": "4",
-        "cdr-stat-carbon-countries": "62",
-        "cdr-stat-carbon-share": f"28,3{NBSP}%",
+        "#cdr-stat-spent": f"13,46{NBSP}M$",
+        "#cdr-stat-delivered": f"4,9{NBSP}%",
+        "#cdr-stat-purchasers": "42",
+        "#cdr-stat-companies": "4",
+        ".carbon-pricing-countries": "62",
+        ".carbon-pricing-emissions-covered": f"28,3{NBSP}%",
     },
 }
 EXPECTED_DEALS = [  # (badge, text, date) newest first
@@ -115,10 +106,51 @@ EXPECTED_DEALS = [  # (badge, text, date) newest first
     ("NEW DEAL", f"Mitsubishi bought 100,000{NBSP}t from Exomad Green", "Nov 25, 2026"),
     ("NEW DEAL", f"Microsoft bought 4,900,000{NBSP}t from Vaulted Deep", "Nov 24, 2026"),
     ("NEW DAC DEAL", f"Amazon bought 250,000{NBSP}t from 1PointFive", "Nov 23, 2026"),
-    ("NEW DEAL", f"Shopify bought 1,200{NBSP}t from Running Tide", "Nov 22, 2026"),
-    ("NEW DEAL", f"Stripe bought 800{NBSP}t from Planetary", "Nov 21, 2026"),
+    ("NEW DEAL", f"Shopify bought 1,200{NBSP}t from Unknown Supplier", "Nov 22, 2026"),
+    ("NEW DEAL", f"Not Disclosed bought 800{NBSP}t from Planetary", "Nov 21, 2026"),
     ("NEW DAC DEAL", f"Microsoft bought 25,000{NBSP}t from Climeworks", "Nov 20, 2026"),
-    ("NEW DEAL", f"Unknown Purchaser bought 2,000{NBSP}t from Living Carbon", "Nov 19, 2026"),
+    ("NEW DEAL", f"Unknown Purchaser bought 2,000{NBSP}t from Olivinecarbon AS", "Nov 19, 2026"),
+]
+# French: elision before a vowel sound (d'Exomad, d'Olivinecarbon, d'un; not before Heirloom, a foreign
+# name read with an aspirated h), the
+# source's placeholders and the removal methods translated; no method shown for DAC deals.
+FT = f"{NBSP}t"
+EXPECTED_DEALS_FR = [  # (badge, text, method, date)
+    (
+        "NOUVELLE TRANSACTION",
+        f'The "Frontier" Buyers a acheté 1{NBSP}500{FT} auprès de Charm Industrial',
+        "Séquestration de bio-huile",
+        "27 nov. 2026",
+    ),
+    ("NOUVELLE TRANSACTION CDA", f"JPMorgan Chase a acheté 10{NBSP}000{FT} auprès de Heirloom", None, "27 nov. 2026"),
+    ("NOUVELLE TRANSACTION CDA", f"Frontier a acheté 5{NBSP}000{FT} auprès de Carbon Capture, Inc.", None, "26 nov. 2026"),
+    ("NOUVELLE TRANSACTION", f"Mitsubishi a acheté 100{NBSP}000{FT} auprès d'Exomad Green", "Biochar", "25 nov. 2026"),
+    (
+        "NOUVELLE TRANSACTION",
+        f"Microsoft a acheté 4{NBSP}900{NBSP}000{FT} auprès de Vaulted Deep",
+        "Séquestration géologique de biomasse",
+        "24 nov. 2026",
+    ),
+    ("NOUVELLE TRANSACTION CDA", f"Amazon a acheté 250{NBSP}000{FT} auprès de 1PointFive", None, "23 nov. 2026"),
+    (
+        "NOUVELLE TRANSACTION",
+        f"Shopify a acheté 1{NBSP}200{FT} auprès d'un fournisseur inconnu",
+        "Augmentation de l'alcalinité de l'océan",
+        "22 nov. 2026",
+    ),
+    (
+        "NOUVELLE TRANSACTION",
+        f"Un acheteur non divulgué a acheté 800{FT} auprès de Planetary",
+        "Augmentation de l'alcalinité de l'océan",
+        "21 nov. 2026",
+    ),
+    ("NOUVELLE TRANSACTION CDA", f"Microsoft a acheté 25{NBSP}000{FT} auprès de Climeworks", None, "20 nov. 2026"),
+    (
+        "NOUVELLE TRANSACTION",
+        f"Un acheteur inconnu a acheté 2{NBSP}000{FT} auprès d'Olivinecarbon AS",
+        "Méthode inconnue",
+        "19 nov. 2026",
+    ),
 ]
 
 READ_CHART = """(id) => {
@@ -138,14 +170,14 @@ READ_CHART = """(id) => {
 READ_TICKER = """() => [...document.querySelectorAll('#cdr-ticker .cdr-ticker-list:not([aria-hidden]) .cdr-ticker-item')]
   .map((li) => [li.querySelector('.cdr-ticker-badge').textContent, li.querySelector('.cdr-ticker-text').textContent,
                 li.querySelector('.cdr-ticker-date').textContent, li.classList.contains('is-dac')])"""
-
-
-def state(page, element_id: str) -> str:
-    return page.get_attribute(f"#{element_id}", "data-state")
+READ_TICKER_FR = """() => [...document.querySelectorAll('#cdr-ticker .cdr-ticker-list:not([aria-hidden]) .cdr-ticker-item')]
+  .map((li) => [li.querySelector('.cdr-ticker-badge').textContent, li.querySelector('.cdr-ticker-text').textContent,
+                li.querySelector('.cdr-ticker-method') && li.querySelector('.cdr-ticker-method').textContent,
+                li.querySelector('.cdr-ticker-date').textContent])"""
 
 
 def stat_values(page) -> dict[str, str]:
-    return {sid: page.text_content(f"#{sid} .cdr-stat-value") for sid in STATS}
+    return {selector: page.text_content(f"{selector} .cdr-stat-value") for selector in STATS}
 
 
 def chart(page, element_id: str):
@@ -155,7 +187,7 @@ def chart(page, element_id: str):
 def assert_charts(page, scope: str) -> None:
     for element_id, series in EXPECTED_CHARTS[scope].items():
         drawn = chart(page, element_id)
-        assert state(page, element_id) == "ready"
+        assert state(page, f"#{element_id}") == "ready"
         assert [(label, data) for label, data in drawn["datasets"]] == [(label, data) for label, data in series]
 
 
@@ -164,8 +196,8 @@ def test_page_draws_every_chart_and_stat_from_the_fixtures(open_page, stack):
     opened = open_page(EN_HOST, locale="fr-CA", timezone_id="Asia/Tokyo")
     page = opened.page
 
-    for element_id in (*CHARTS, *STATS, "cdr-ticker", "cdr-last-updated"):
-        assert state(page, element_id) == "ready", element_id
+    for selector in (*(f"#{c}" for c in CHARTS), *STATS, "#cdr-ticker", "#cdr-last-updated"):
+        assert state(page, selector) == "ready", selector
 
     orders = chart(page, "cdr-chart-orders")
     assert orders["type"] == "line"
@@ -183,7 +215,7 @@ def test_page_draws_every_chart_and_stat_from_the_fixtures(open_page, stack):
     assert companies["labels"] == YEARS
     assert len(companies["datasets"][0][1]) == 5
 
-    carbon = chart(page, "cdr-chart-carbon-pricing")
+    carbon = chart(page, "carbon-pricing-chart")
     assert carbon["type"] == "bar" and carbon["labels"] == ["2023", "2024", "2025", "2026"]
     assert carbon["types"] == ["bar", "line"]  # countries as bars, the share as a line on its own axis
     assert carbon["shareTicks"][-1] == "100%"
@@ -206,53 +238,123 @@ def test_page_draws_every_chart_and_stat_from_the_fixtures(open_page, stack):
     screenshot(page, "page_en.png")
 
 
-def test_toggle_switches_series_and_stats(open_page):
+EXPECTED_LABELS = {  # stat captions, in STATS order, and chart titles (h3), by language and scope
+    ("en", "all"): (
+        [
+            "Total spent",
+            "Of purchased tons delivered",
+            "Unique purchasers",
+            "CDR companies founded",
+            "countries",
+            "emissions covered",
+        ],
+        [
+            "Cumulative tons purchased vs delivered",
+            "Unique purchasers over time",
+            "CDR companies founded per year",
+            "Governments are pricing carbon",
+        ],
+    ),
+    ("en", "dac"): (
+        [
+            "Total spent on DAC",
+            "Of purchased DAC tons delivered",
+            "Unique DAC purchasers",
+            "DAC companies founded",
+            "countries",
+            "emissions covered",
+        ],
+        [
+            "Cumulative DAC tons purchased vs delivered",
+            "Unique DAC purchasers over time",
+            "DAC companies founded per year",
+            "Governments are pricing carbon",
+        ],
+    ),
+    ("fr", "all"): (
+        [
+            "Total dépensé",
+            "Des tonnes achetées ont été livrées",
+            "Acheteurs uniques",
+            "Entreprises d'EDC fondées",
+            "pays",
+            "des émissions couvertes",
+        ],
+        [
+            "Tonnes achetées et livrées (cumul)",
+            "Acheteurs uniques au fil du temps",
+            "Entreprises d'EDC fondées par année",
+            "Les gouvernements tarifent le carbone",
+        ],
+    ),
+    ("fr", "dac"): (
+        [
+            "Total dépensé en CDA",
+            "Des tonnes de CDA achetées ont été livrées",
+            "Acheteurs uniques de CDA",
+            "Entreprises de CDA fondées",
+            "pays",
+            "des émissions couvertes",
+        ],
+        [
+            "Tonnes de CDA achetées et livrées (cumul)",
+            "Acheteurs uniques de CDA au fil du temps",
+            "Entreprises de CDA fondées par année",
+            "Les gouvernements tarifent le carbone",
+        ],
+    ),
+}
+
+
+def labels_and_titles(page) -> tuple[list[str], list[str]]:
+    captions = [page.text_content(f"{selector} .cdr-stat-label") for selector in STATS]
+    return captions, page.eval_on_selector_all(".chart-card h3", "(hs) => hs.map((h) => h.textContent)")
+
+
+def test_toggle_switches_series_stats_labels_and_titles(open_page):
     page = open_page(EN_HOST).page
-    page.click("#cdr-scope-toggle [data-scope='dac']")
-    assert page.get_attribute("#cdr-scope-toggle", "data-scope") == "dac"
+    assert labels_and_titles(page) == EXPECTED_LABELS[("en", "all")]
+    settled_scope(page, "dac")
     assert page.get_attribute("#cdr-scope-toggle [data-scope='dac']", "aria-pressed") == "true"
+    assert page.get_attribute("#cdr-scope-toggle [data-scope='all']", "aria-pressed") == "false"
     assert_charts(page, "dac")
     assert stat_values(page) == EXPECTED_STATS["dac"]
-    assert page.get_attribute("#cdr-chart-orders canvas", "aria-label") == "DAC tons purchased, DAC tons delivered"
+    assert labels_and_titles(page) == EXPECTED_LABELS[("en", "dac")]
     screenshot(page, "page_en_dac.png")
 
-    page.click("#cdr-scope-toggle [data-scope='all']")
+    settled_scope(page, "all")
     assert_charts(page, "all")
     assert stat_values(page) == EXPECTED_STATS["all"]
+    assert labels_and_titles(page) == EXPECTED_LABELS[("en", "all")]
 
 
 def test_french_host_shows_french_labels_and_numbers(open_page):
     opened = open_page(FR_HOST, locale="en-US")  # the fr. host decides, not the browser
     page = opened.page
+    assert page.get_attribute("html", "lang") == "fr"  # Webflow wrote "en"; screen readers need "fr"
     assert page.text_content("#cdr-last-updated") == f"Dernière mise à jour{NBSP}: 27 novembre 2026"
     assert page.text_content("#cdr-scope-toggle [data-scope='all']") == "TOUTE L'EDC"
     assert page.text_content("#cdr-scope-toggle [data-scope='dac']") == "CDA SEULEMENT"
-    assert page.text_content("#cdr-stat-spent .cdr-stat-label") == "Total dépensé"
     assert stat_values(page) == EXPECTED_STATS_FR["all"]
+    assert labels_and_titles(page) == EXPECTED_LABELS[("fr", "all")]
 
     orders = chart(page, "cdr-chart-orders")
     assert [label for label, _ in orders["datasets"]] == ["Tonnes achetées", "Tonnes livrées"]
     assert orders["xTicks"] == ["23 nov.", "24 nov.", "25 nov.", "26 nov.", "27 nov."]
     assert orders["yTicks"] == ["0", f"500{NBSP}k", f"1{NBSP}M", f"1,5{NBSP}M", f"2{NBSP}M", f"2,5{NBSP}M"]
 
-    carbon = chart(page, "cdr-chart-carbon-pricing")
+    carbon = chart(page, "carbon-pricing-chart")
     assert [label for label, _ in carbon["datasets"]] == [
         "Pays dotés d'un prix du carbone",
         "Part des émissions mondiales couvertes",
     ]
     assert carbon["shareTicks"][-1] == f"100{NBSP}%"
-    assert page.text_content("#cdr-stat-carbon-share .cdr-stat-label") == "des émissions couvertes"
+    assert page.evaluate(READ_TICKER_FR) == [list(deal) for deal in EXPECTED_DEALS_FR]
+    assert page.get_attribute("#cdr-ticker", "aria-label") == "Dernières transactions"
 
-    badge, text, date, is_dac = page.evaluate(READ_TICKER)[1]
-    assert (badge, text, date, is_dac) == (
-        "NOUVELLE TRANSACTION CDA",
-        f"JPMorgan Chase a acheté 10{NBSP}000{NBSP}t auprès de Heirloom",
-        "27 nov. 2026",
-        True,
-    )
-
-    page.click("#cdr-scope-toggle [data-scope='dac']")
+    settled_scope(page, "dac")
     assert stat_values(page) == EXPECTED_STATS_FR["dac"]
+    assert labels_and_titles(page) == EXPECTED_LABELS[("fr", "dac")]
     assert [label for label, _ in chart(page, "cdr-chart-orders")["datasets"]] == [
         "Tonnes de CDA achetées",
         "Tonnes de CDA livrées",
@@ -261,8 +363,62 @@ def test_french_host_shows_french_labels_and_numbers(open_page):
     screenshot(page, "page_fr_dac.png")
 
 
+def test_english_host_keeps_english_and_its_lang(open_page):
+    page = open_page(EN_HOST, locale="fr-CA").page  # a French browser on the English host
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.get_attribute("#cdr-ticker", "aria-label") == "Latest deals"
+
+
+# The French page shows no English string of the dashboard's own (every label, the placeholders for
+# unknown names, the removal methods): the English strings are read from the code itself.
+ENGLISH_LEFT_OVER = """() => {
+  const { en, fr } = CDRDashboard.format.STRINGS;
+  const english = [
+    ...Object.entries(en).filter(([k, v]) => typeof v === "string" && v !== fr[k] && v.length > 3).map(([, v]) => v),
+    ...Object.keys(fr.methods).filter((m) => fr.methods[m] !== m),
+    "Not Disclosed", "Unknown Purchaser", "Unknown Supplier",
+  ];
+  document.querySelectorAll("details").forEach((d) => (d.open = true));
+  const text = document.body.innerText;
+  const labels = [...document.querySelectorAll("[aria-label]")].map((el) => el.getAttribute("aria-label")).join(" | ");
+  return english.filter((s) => text.includes(s) || labels.includes(s));
+}"""
+
+
+@pytest.mark.parametrize("scope", ["all", "dac"])
+def test_french_page_has_no_english_left(open_page, scope):
+    page = open_page(FR_HOST).page
+    if scope == "dac":
+        settled_scope(page, scope)
+    assert page.evaluate(ENGLISH_LEFT_OVER) == []
+
+
+ELISIONS = [
+    # (supplier as shown, what goes before it) worked out by French rules
+    ("Olivinecarbon AS", "d'"),  # vowel
+    ("Exomad Green", "d'"),
+    ("Écoloop", "d'"),  # accented vowel
+    ("un fournisseur inconnu", "d'"),
+    ("Hydro-Québec", "d'"),  # mute h: a French word
+    ("Hôtel Dieu", "d'"),
+    ("Heirloom", "de "),  # a foreign name: aspirated h
+    ("Hekla Cycle S.A.", "de "),
+    ("Ynsect", "d'"),  # y before a consonant sounds as a vowel
+    ("Yara", "de "),  # y before a vowel does not
+    ("Climeworks", "de "),
+    ("1PointFive", "de "),
+    ("", "de "),
+]
+
+
+def test_french_elision_rule(open_page):
+    page = open_page(FR_HOST).page
+    got = page.evaluate("(names) => names.map((n) => CDRDashboard.format.de(n))", [name for name, _ in ELISIONS])
+    assert list(zip([name for name, _ in ELISIONS], got, strict=True)) == ELISIONS
+
+
 def assert_failed_chart(page, element_id: str, message: str = "Data unavailable right now.") -> None:
-    assert state(page, element_id) == "error"
+    assert state(page, f"#{element_id}") == "error"
     assert page.text_content(f"#{element_id} .cdr-chart-message") == message
     assert chart(page, element_id) is None
 
@@ -284,11 +440,11 @@ def test_api_404_shows_the_error_on_that_chart_only(open_page, stack, restore_fi
     # one batch call asked for it (the API reports that key's 404 inside the answer)
     assert [u for _, u in opened.responses if u.startswith(f"{stack.api_base}/presigned-urls?") and "processed%2Fccn_data*" in u]
     assert_failed_chart(page, "cdr-chart-companies")
-    assert state(page, "cdr-stat-companies") == "error"
+    assert state(page, "#cdr-stat-companies") == "error"
     assert page.text_content("#cdr-stat-companies .cdr-stat-value") == "—"
-    for element_id in ("cdr-chart-orders", "cdr-chart-purchasers", "cdr-stat-spent", "cdr-ticker"):
-        assert state(page, element_id) == "ready"
-    assert stat_values(page)["cdr-stat-purchasers"] == "1,250"
+    for selector in ("#cdr-chart-orders", "#cdr-chart-purchasers", "#cdr-stat-spent", "#cdr-ticker"):
+        assert state(page, selector) == "ready"
+    assert stat_values(page)["#cdr-stat-purchasers"] == "1,250"
     assert uncaught(opened) == []
 
 
@@ -304,16 +460,16 @@ def test_api_500_and_network_failure_show_the_error_on_their_parts(open_page, st
         assert sorted(proxy.broken) == sorted(faults.items())
 
         assert_failed_chart(page, "cdr-chart-orders")
-        assert state(page, "cdr-stat-delivered") == "error"
-        assert state(page, "cdr-ticker") == "error"
+        assert state(page, "#cdr-stat-delivered") == "error"
+        assert state(page, "#cdr-ticker") == "error"
         assert page.text_content("#cdr-ticker") == "Data unavailable right now."
         # Total spent ALL comes from dollars_spent, still there; its DAC value needed the orders.
         assert page.text_content("#cdr-stat-spent .cdr-stat-value") == "$1.23B"
         assert len(chart(page, "cdr-chart-purchasers")["datasets"][0][1]) == 4
         assert len(chart(page, "cdr-chart-companies")["datasets"][0][1]) == 5
 
-        page.click("#cdr-scope-toggle [data-scope='dac']")
-        assert state(page, "cdr-stat-spent") == "error"
+        settled_scope(page, "dac")
+        assert state(page, "#cdr-stat-spent") == "error"
         assert page.text_content("#cdr-stat-spent .cdr-stat-value") == "—"
         assert chart(page, "cdr-chart-purchasers")["datasets"][0][1] == [40, 41, 41, 42]
         assert uncaught(opened) == []
@@ -329,8 +485,8 @@ def test_page_code_unavailable_marks_every_part_failed(open_page, stack):
         finally:
             stack.page.api_base = stack.api_base
     page = opened.page
-    for element_id in (*CHARTS, *STATS, "cdr-ticker"):
-        assert state(page, element_id) == "error", element_id
+    for selector in (*(f"#{c}" for c in CHARTS), *STATS, "#cdr-ticker"):
+        assert state(page, selector) == "error", selector
     assert page.text_content("#cdr-chart-orders") == "Data unavailable right now."
     assert uncaught(opened) == []
 
@@ -346,9 +502,9 @@ def test_csv_missing_a_column_shows_the_error_state(open_page, stack, restore_fi
     opened = open_page(EN_HOST)
     page = opened.page
     assert_failed_chart(page, "cdr-chart-purchasers")
-    assert state(page, "cdr-stat-purchasers") == "error"
-    for element_id in ("cdr-chart-orders", "cdr-chart-companies", "cdr-stat-spent", "cdr-ticker"):
-        assert state(page, element_id) == "ready"
+    assert state(page, "#cdr-stat-purchasers") == "error"
+    for selector in ("#cdr-chart-orders", "#cdr-chart-companies", "#cdr-stat-spent", "#cdr-ticker"):
+        assert state(page, selector) == "ready"
     # It failed for the right reason, and said so (as a warning, not an error).
     reason = page.evaluate(
         """() => new Promise((resolve) => CDRDashboard.dashboard.data.purchasers.catch((e) => resolve(e.message)))"""

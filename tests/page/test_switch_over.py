@@ -8,15 +8,18 @@ embed pasted, old embed pasted back.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import pytest
 
 from devtools.stack import upload
-from tests.page.conftest import SETTLE_TIMEOUT_MS
-from tests.page.helpers import EN_HOST, FIXTURES
+from tests.page.fault_proxy import FaultProxy
+from tests.page.helpers import CHARTS, EN_HOST, FIXTURES, SETTLE_TIMEOUT_MS, STATS
 
 pytestmark = pytest.mark.browser
 
 OLD_CODE = FIXTURES / "old_code"
+DATASETS = ("orders_for_viz", "purchasers_for_viz", "latest_deals", "dollars_spent", "ccn_data", "carbon_pricing")
 
 
 @pytest.fixture
@@ -62,13 +65,13 @@ def test_each_embed_runs_its_own_code_from_one_bucket(stack, browser, open_page,
         "cdr-chart-orders",
         "cdr-chart-purchasers",
         "cdr-chart-companies",
-        "cdr-chart-carbon-pricing",
+        "carbon-pricing-chart",
         "cdr-stat-spent",
-        "cdr-stat-carbon-countries",
-        "cdr-stat-carbon-share",
         "cdr-ticker",
     ):
         assert page.get_attribute(f"#{element_id}", "data-state") == "ready", element_id
+    for carbon_stat in (".carbon-pricing-countries", ".carbon-pricing-emissions-covered"):
+        assert page.get_attribute(carbon_stat, "data-state") == "ready", carbon_stat
     code_keys = [url for _, url in opened.responses if "/viz/" in url and stack.s3.endpoint_url in url]
     assert code_keys and all("/viz/v2/" in url for url in code_keys)
     assert opened.console_errors == []
@@ -89,3 +92,52 @@ def test_a_page_load_asks_the_presign_api_three_times(open_page, stack):
     # the embed's loader, then one batch for the datasets and the manifest, one for the code
     assert len(calls) == 3, calls
     assert sum("/presigned-urls?keys=" in url for url in calls) == 2
+    batches = sorted(unquote(url.split("keys=", 1)[1]).split(",") for url in calls if "/presigned-urls?keys=" in url)
+    assert batches == sorted(
+        [
+            [*(f"processed/{d}*" for d in DATASETS), "processed/manifest.json"],
+            [
+                "viz/v2/chart.umd.min.js",
+                "viz/v2/chart_templates.css",
+                "viz/v2/cdr_format.js",
+                "viz/v2/cdr_csv.js",
+                "viz/v2/cdr_charts.js",
+                "viz/v2/cdr_page.js",
+            ],
+        ]
+    )
+
+
+@pytest.mark.parametrize("no_batch_route", ["old-lambda", "rest-gateway"])
+def test_an_api_without_the_batch_route_is_asked_key_by_key(open_page, stack, no_batch_route):
+    # The new embed against an API deployed without the batch route (the old Lambda's 404 with
+    # CORS headers, or a REST API gateway's 403 without them): the loader asks each key on the
+    # single route, and the page draws everything.
+    with FaultProxy(stack.api_base, no_batch_route=no_batch_route) as proxy:
+        stack.page.api_base = proxy.url
+        try:
+            opened = open_page(EN_HOST)
+        finally:
+            stack.page.api_base = stack.api_base
+    page = opened.page
+    assert proxy.batch_refused == 2
+    for selector in (*(f"#{c}" for c in CHARTS), *STATS, "#cdr-ticker", "#cdr-last-updated"):
+        assert page.get_attribute(selector, "data-state") == "ready", selector
+    singles = sorted(
+        unquote(url.split("key=", 1)[1]) for status, url in opened.responses if "/presigned-url?key=" in url and status == 200
+    )
+    # the embed's own call, then the 7 data keys and the 6 code keys one by one
+    assert singles == sorted(
+        [
+            "viz/v2/chart_templates.js",
+            *(f"processed/{d}*" for d in DATASETS),
+            "processed/manifest.json",
+            "viz/v2/chart.umd.min.js",
+            "viz/v2/chart_templates.css",
+            "viz/v2/cdr_format.js",
+            "viz/v2/cdr_csv.js",
+            "viz/v2/cdr_charts.js",
+            "viz/v2/cdr_page.js",
+        ]
+    )
+    assert [e for e in opened.console_errors if e.startswith("pageerror")] == []

@@ -4,7 +4,8 @@ import dagster as dg
 
 from cdr_dagster.assets.automation import jobs
 from cdr_dagster.deployments import current_deployment
-from cdr_dagster.resources.slack import SlackWebhook, escape_slack
+from cdr_dagster.domain.slack_text import escape_slack
+from cdr_dagster.resources.slack import SlackWebhook
 
 LISTED_LINES = 20  # of one step's error: the rest is counted, never cut mid-list
 

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from cdr_dagster.deployments import current_deployment
-from cdr_dagster.resources.slack import SlackWebhook, escape_slack
+from cdr_dagster.domain.slack_text import escape_slack
+from cdr_dagster.resources.slack import SlackWebhook
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,8 @@ import re
 import pandas as pd
 
 from cdr_dagster.domain.datasets import CARBON_PRICING_COLUMNS
-from cdr_dagster.domain.transforms.dropped_file import (
-    FileRejected,
-    LineProblem,
-    find_columns,
-    read_dropped_csv,
-    reject,
-    row_lines,
-    text_column,
-)
+from cdr_dagster.domain.transforms import dropped_file as dropped
+from cdr_dagster.domain.transforms.dropped_file import FileRejected, LineProblem
 
 #: Columns the file must have (others are ignored); they are also the dataset's columns.
 CARBON_PRICING_REQUIRED_COLUMNS: tuple[str, ...] = CARBON_PRICING_COLUMNS
@@ -38,7 +31,7 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 def read_carbon_pricing_csv(source: bytes | str | os.PathLike[str]) -> pd.DataFrame:
     """Every cell as text, each row with its line in the file."""
-    return read_dropped_csv(source, WHAT)
+    return dropped.read_dropped_csv(source, WHAT)
 
 
 def validate_carbon_pricing(raw: pd.DataFrame, current_year: int) -> pd.DataFrame:
@@ -50,14 +43,14 @@ def validate_carbon_pricing(raw: pd.DataFrame, current_year: int) -> pd.DataFram
     is not a number from 0 to 100; a year missing between the first and the last (a gap is an
     error, never a 0). Returns one row per year, oldest first, with the contract's columns.
     """
-    columns = find_columns(raw, CARBON_PRICING_REQUIRED_COLUMNS, WHAT)
+    columns = dropped.find_columns(raw, CARBON_PRICING_REQUIRED_COLUMNS, WHAT)
     problems: list[LineProblem] = list(raw.attrs.get("problems") or [])
     if raw.empty and not problems:
         raise FileRejected(f"{WHAT} rejected, nothing published: it has a header but no year")
-    line = row_lines(raw)
-    years_text = text_column(raw, columns["year"])
-    counts_text = text_column(raw, columns["countries_count"])
-    shares_text = text_column(raw, columns["global_emissions_pct"])
+    line = dropped.row_lines(raw)
+    years_text = dropped.text_column(raw, columns["year"])
+    counts_text = dropped.text_column(raw, columns["countries_count"])
+    shares_text = dropped.text_column(raw, columns["global_emissions_pct"])
 
     years: list[int | None] = []
     for at, year in zip(line, years_text, strict=True):
@@ -94,7 +87,7 @@ def validate_carbon_pricing(raw: pd.DataFrame, current_year: int) -> pd.DataFram
             )
 
     if problems:
-        raise reject(WHAT, problems)
+        raise dropped.reject(WHAT, problems)
     frame = pd.DataFrame(
         {
             "year": pd.array(years, dtype="int64"),
