@@ -41,6 +41,7 @@ BUCKET = "cdr-dashboard-test"
 LOGS_BUCKET = "cdr-dagster-logs-test"
 LOGS_PREFIX = "dagster/test"
 CODE_SERVER_READY_TIMEOUT_S = 180
+RUN_TIMEOUT_S = 900  # a guard against a hang, not a speed check: the machine may be shared
 
 
 @pytest.fixture(scope="module")
@@ -143,15 +144,23 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
             "CDR_FYI_API_URL": api.base_url,
             "CDR_FYI_SITE_URL": site.url("/"),
         }
-        run = subprocess.run(
-            [str(BIN / "dagster"), "job", "execute", "-m", "cdr_dagster.definitions", "-j", "weekly_refresh"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+        # the run's output goes to a file, so a run that hangs still shows how far it got
+        log = tmp_path / "weekly_refresh.log"
+        with open(log, "w") as out:
+            run = subprocess.Popen(
+                [str(BIN / "dagster"), "job", "execute", "-m", "cdr_dagster.definitions", "-j", "weekly_refresh"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                returncode = run.wait(timeout=RUN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                run.kill()
+                run.wait()
+                pytest.fail(f"weekly_refresh did not end within {RUN_TIMEOUT_S} s; its output ends:\n{log.read_text()[-4000:]}")
+    assert returncode == 0, log.read_text()[-4000:]
 
     # the run and its events are in PostgreSQL, read over TCP with the password (the server
     # rejects any connection without TLS: the run got there with the instance's sslmode=require)
