@@ -16,6 +16,8 @@ from pydantic import Field
 from cdr_dagster.cdr_fyi.client import (
     DEFAULT_BASE_URL,
     MAX_PAGE_SIZE,
+    MAX_RESPONSE_BYTES,
+    REQUEST_SECONDS,
     TOKEN_ENV_VAR,
     WINDOW_MARGIN_SECONDS,
     CdrFyiClient,
@@ -49,7 +51,12 @@ class CdrFyiApi(dg.ConfigurableResource):
     max_attempts: int = Field(default=6, description="Attempts per page, first included.")
     max_retry_seconds: float = Field(default=300.0, description="Time budget for one page's retries.")
     backoff_base_seconds: float = Field(default=1.0, description="First backoff step.")
-    timeout_seconds: float = Field(default=60.0, description="Read timeout per request.")
+    timeout_seconds: float = Field(default=60.0, description="Read timeout (each read of one request).")
+    request_seconds: float = Field(
+        default=REQUEST_SECONDS,
+        description="Total time limit of one request, headers and body (a slow server is cut, then retried).",
+    )
+    max_response_bytes: int = Field(default=MAX_RESPONSE_BYTES, description="Largest answer accepted for one page (10 MB).")
 
     @property
     def source(self) -> str:
@@ -98,6 +105,8 @@ class CdrFyiApi(dg.ConfigurableResource):
             max_retry_seconds=self.max_retry_seconds,
             backoff_base_seconds=self.backoff_base_seconds,
             timeout_seconds=self.timeout_seconds,
+            request_seconds=self.request_seconds,
+            max_response_bytes=self.max_response_bytes,
             log=log,
         )
 
