@@ -4,8 +4,6 @@ bundled sample for laptops without a token. The HTTP work is done by cdr_dagster
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from cdr_dagster.cdr_fyi.client import (
     CdrFyiClient,
     TablePull,
 )
-from cdr_dagster.cdr_fyi.rate_limiter import SlidingWindowLimiter, Window
+from cdr_dagster.cdr_fyi.rate_limiter import SlidingWindowLimiter, Window, default_state_dir, private_state_path
 from cdr_dagster.cdr_fyi.sample import SAMPLE_TOKEN, SampleCdrFyiAdapter
 from cdr_dagster.config import token_problem
 
@@ -46,7 +44,10 @@ class CdrFyiApi(dg.ConfigurableResource):
         default=WINDOW_MARGIN_SECONDS,
         description="Added to each window: covers the delay between counting a request and its arrival.",
     )
-    rate_limit_dir: str = Field(default="", description="Where the shared limiter state lives.")
+    rate_limit_dir: str = Field(
+        default="",
+        description="Private folder (0700) of the shared limiter state; default: cdr_dagster-<uid> in the temp folder.",
+    )
     max_pages: int = Field(default=1000, description="Guard against endless paging.")
     max_attempts: int = Field(default=6, description="Attempts per page, first included.")
     max_retry_seconds: float = Field(default=300.0, description="Time budget for one page's retries.")
@@ -75,11 +76,10 @@ class CdrFyiApi(dg.ConfigurableResource):
     def _limiter(self, token: str) -> SlidingWindowLimiter:
         scale = self.rate_window_scale
         margin = self.rate_window_margin_seconds
-        # One state file per API and token, named by a hash so the token is not on disk.
-        digest = hashlib.sha256(f"{self.base_url}\n{token}".encode()).hexdigest()[:16]
-        directory = Path(self.rate_limit_dir or tempfile.gettempdir())
+        # One state file per API and token, in this user's private folder, by a salted name.
+        directory = Path(self.rate_limit_dir) if self.rate_limit_dir else default_state_dir()
         return SlidingWindowLimiter(
-            directory / f"cdr_fyi_rate_limit_{digest}.sqlite3",
+            private_state_path(directory, self.base_url, token),
             [
                 Window(self.requests_per_minute, 60.0 * scale + margin),
                 Window(self.requests_per_hour, 3600.0 * scale + margin),
