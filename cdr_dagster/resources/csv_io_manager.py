@@ -3,7 +3,8 @@
 Each run writes under its own keys, ``<prefix>/<run_id>/<asset name>_YYYYMMDD.csv`` (UTC date of
 the write), where the prefix comes from the asset's ``cdr/prefix`` metadata: ``raw`` for source
 tables, ``staging`` for datasets awaiting their checks. The key and the SHA-256 of the bytes go
-into the materialization's metadata.
+into the materialization's metadata. Raw files are written spreadsheet-safe (formula-like text
+cells neutralised, restored on reading; csv_format.py); staged datasets exactly as the page gets them.
 
 Reading an asset loads the file its own run (or the run it re-executes) recorded, and refuses it
 if the bytes changed since: two runs at once never read each other's files. An asset
@@ -61,8 +62,10 @@ class CsvIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         name = context.asset_key.path[-1]
-        key = run_key(asset_prefix(context.definition_metadata), context.run_id, name, utc_date_stamp())
-        data = frame_to_csv_bytes(obj)
+        prefix = asset_prefix(context.definition_metadata)
+        key = run_key(prefix, context.run_id, name, utc_date_stamp())
+        # raw files are what people download to look into a week: safe to open in a spreadsheet
+        data = frame_to_csv_bytes(obj, spreadsheet_safe=prefix == RAW_PREFIX)
         self.storage.write_bytes(key, data)
         context.add_output_metadata(
             {
@@ -89,4 +92,5 @@ class CsvIOManager(dg.ConfigurableIOManager):
                 f"{asset.to_user_string()} has no recorded materialization with a stored file: "
                 f"materialize {asset.to_user_string()} first"
             )
-        return csv_bytes_to_frame(read_recorded(self.storage, materialized))
+        data = read_recorded(self.storage, materialized)
+        return csv_bytes_to_frame(data, spreadsheet_safe=materialized.key.startswith(f"{RAW_PREFIX}/"))

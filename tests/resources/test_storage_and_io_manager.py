@@ -176,3 +176,26 @@ def test_create_if_absent_writes_once_and_delete_removes(tmp_path: Path, s3) -> 
         storage.delete("staging/publication.lock")  # deleting what is not there is not an error
         assert storage.create_if_absent("staging/publication.lock", b"third")
         assert storage.read_bytes("staging/publication.lock") == b"third"
+
+
+def test_raw_files_are_safe_to_open_in_a_spreadsheet_and_read_back_exactly(tmp_path: Path) -> None:
+    storage = LocalStorage(base_dir=str(tmp_path / "data"))
+    names = ['=HYPERLINK("http://evil","Win")', "@SUM(1)", "Plain"]
+
+    @dg.asset(metadata={PREFIX_METADATA_KEY: "raw"})
+    def cdr_fyi_suppliers() -> pd.DataFrame:
+        return pd.DataFrame({"supplier_id": ["s1", "s2", "s3"], "name": names})
+
+    @dg.asset(metadata={PREFIX_METADATA_KEY: "staging"})
+    def suppliers_for_viz(cdr_fyi_suppliers: pd.DataFrame) -> pd.DataFrame:
+        assert cdr_fyi_suppliers["name"].tolist() == names  # the pipeline sees the names as they are
+        return cdr_fyi_suppliers[["name"]]
+
+    result = dg.materialize([cdr_fyi_suppliers, suppliers_for_viz], resources={"io_manager": CsvIOManager(storage=storage)})
+    assert result.success
+    stamp = utc_date_stamp()
+    raw = storage.read_bytes(f"raw/{result.run_id}/cdr_fyi_suppliers_{stamp}.csv")
+    assert raw == b'supplier_id,name\ns1,"\'=HYPERLINK(""http://evil"",""Win"")"\ns2,\'@SUM(1)\ns3,Plain\n'
+    # the page's dataset keeps the text as it is (the page shows text; a ' would show on it)
+    staged = storage.read_bytes(f"staging/{result.run_id}/suppliers_for_viz_{stamp}.csv")
+    assert staged == b'name\n"=HYPERLINK(""http://evil"",""Win"")"\n@SUM(1)\nPlain\n'
