@@ -60,6 +60,13 @@ class Fault:
     - ``Fault(body="<html>not json")``: 200 with that raw body (text/html).
     - ``Fault(json={"wrong_key": []})``: 200 with that JSON document.
     - ``Fault(delay_s=5)``: the normal answer, sent after 5 s (to provoke a client timeout).
+    - ``Fault(drip_s=1)``: the normal answer (or the fault's), its body sent one byte every
+      second, so no single read ever times out; with ``drip_headers=True`` the status line and
+      headers drip too.
+    - ``Fault(body=b"...", content_type="application/json")``: raw bytes with that type (for
+      example invalid UTF-8 in a JSON body).
+    - ``Fault(unsized=True)``: no Content-Length; the body ends when the server closes the
+      connection (a client must count what it reads, not trust a header).
     """
 
     status: int = 200
@@ -68,6 +75,10 @@ class Fault:
     retry_after: str | None = None
     delay_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    drip_s: float = 0.0
+    drip_headers: bool = False
+    content_type: str | None = None
+    unsized: bool = False
 
     @property
     def replaces_response(self) -> bool:
@@ -148,6 +159,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log replaces the access log
+
+    def send_raw(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str], fault: Fault, stopping: threading.Event
+    ) -> None:
+        """Write the response by hand: without Content-Length (``unsized``, then close), and/or a
+        byte at a time (``drip_s``) from the status line (``drip_headers``) or the body on."""
+        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", f"Content-Type: {content_type}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        lines += ["Connection: close"] if fault.unsized else [f"Content-Length: {len(body)}"]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.close_connection = True  # a hand-written (or abandoned) response ends the connection
+        try:
+            if not (fault.drip_s and fault.drip_headers):
+                self.wfile.write(head)
+                head = b""
+            for byte in head + body:
+                if fault.drip_s and stopping.wait(fault.drip_s):
+                    return  # server stopping
+                self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (its deadline fired)
 
     def send_body(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
         try:
@@ -403,6 +436,9 @@ class FakeCdrFyi:
         if delay > 0 and self._stopping.wait(delay):
             handler.close_connection = True  # server stopping: drop the slow response
             return
+        if fault is not None and (fault.drip_s or fault.unsized):
+            handler.send_raw(status, body, content_type, headers, fault, self._stopping)
+            return
         handler.send_body(status, body, content_type, headers)
 
     def _take_fault(self, table: str) -> Fault | None:
@@ -416,7 +452,7 @@ class FakeCdrFyi:
         json_type = "application/json; charset=utf-8"
         if fault.body is not None:
             raw = fault.body.encode("utf-8") if isinstance(fault.body, str) else fault.body
-            return fault.status, raw, "text/html; charset=utf-8"
+            return fault.status, raw, fault.content_type or "text/html; charset=utf-8"
         if fault.json is not _UNSET:
             return fault.status, _json_bytes(fault.json), json_type
         if fault.status != 200:

@@ -3,6 +3,14 @@
 CSV keeps no types, so reading applies the platform's naming conventions: ``*_id`` columns stay
 strings (UUIDs, and ids that look like numbers must not lose leading zeros), date columns parse
 to datetimes, numeric columns to numbers, ``True``/``False`` to booleans; everything else is text.
+
+Formula prefixes (``=``, ``+``, ``-``, ``@``, tab, carriage return): a spreadsheet runs a cell such
+as ``=HYPERLINK(...)`` as a formula. The raw CSVs (``raw/``: the copies people download to look
+into a week) are written ``spreadsheet_safe``: such a text cell gets a leading ``'`` (and a cell
+that already starts with ``'`` gets another), which a spreadsheet shows as text, and reading with
+``spreadsheet_safe`` removes exactly that ``'``. Plain numbers (``-2.5``) are left alone. The
+page's datasets are written as they are: the page shows them as text, and a ``'`` would show on
+the page (docs/dashboard-contract.md).
 """
 
 from __future__ import annotations
@@ -16,10 +24,36 @@ _ID = re.compile(r"(^|_)id$")
 _DATE = re.compile(r"(^date$|_date$|_at$)")
 _TEXT = re.compile(r"(name|slug|method|methods|status|notes|description|tagline|pathway|key|metric)$")
 _PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with a header row, no index, ``\\n`` line ends; quotes where a value needs them."""
+def _formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(text)
+
+
+def neutralise(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula, made text (reversible, see restore)."""
+    if isinstance(value, str) and (value.startswith("'") or _formula_like(value)):
+        return "'" + value
+    return value
+
+
+def restore(value: object) -> object:
+    """The inverse of :func:`neutralise`."""
+    if isinstance(value, str) and value.startswith("'") and (value[1:].startswith("'") or _formula_like(value[1:])):
+        return value[1:]
+    return value
+
+
+def frame_to_csv_bytes(frame: pd.DataFrame, spreadsheet_safe: bool = False) -> bytes:
+    """UTF-8 CSV with a header row, no index, ``\\n`` line ends; quotes where a value needs them.
+    ``spreadsheet_safe``: formula-like text cells neutralised (raw CSVs)."""
+    if spreadsheet_safe:
+        frame = frame.copy()
+        for name in frame.columns:
+            if frame[name].dtype == object or pd.api.types.is_string_dtype(frame[name]):
+                frame[name] = frame[name].map(neutralise)
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
@@ -49,9 +83,11 @@ def _typed(name: str, values: pd.Series) -> pd.Series:
     return values
 
 
-def csv_bytes_to_frame(data: bytes) -> pd.DataFrame:
-    """Read a CSV written by :func:`frame_to_csv_bytes` (or by cdr.fyi's tables) with types."""
+def csv_bytes_to_frame(data: bytes, spreadsheet_safe: bool = False) -> pd.DataFrame:
+    """Read a CSV written by :func:`frame_to_csv_bytes` (or by cdr.fyi's tables) with types;
+    ``spreadsheet_safe`` for a file written so (the ``'`` added to formula-like cells removed)."""
     frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[""])
     for name in frame.columns:
-        frame[name] = _typed(str(name), frame[name])
+        values = frame[name].map(restore) if spreadsheet_safe else frame[name]
+        frame[name] = _typed(str(name), values)
     return frame

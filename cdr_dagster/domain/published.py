@@ -47,17 +47,20 @@ class Published:
 
     def input_frame(self, asset: str) -> pd.DataFrame | None:
         entry = self.input_entry(asset)
-        return None if entry is None else self._frame(entry["key"])
+        # copies of raw files: written spreadsheet-safe
+        return None if entry is None else self._frame(entry["key"], spreadsheet_safe=True)
 
     def dataset_frame(self, dataset: str) -> pd.DataFrame | None:
         entry = ((self.manifest or {}).get("datasets") or {}).get(dataset)
         return None if entry is None else self._frame(entry["key"])
 
-    def _frame(self, key: str) -> pd.DataFrame | None:
+    def _frame(self, key: str, spreadsheet_safe: bool = False) -> pd.DataFrame | None:
         if key in self.known:
-            return csv_bytes_to_frame(self.known[key])
+            return csv_bytes_to_frame(self.known[key], spreadsheet_safe)
         # a key the manifest names but storage lost is "no baseline", not a crash
-        return csv_bytes_to_frame(self.storage.read_bytes(key)) if self.storage.exists(key) else None
+        if not self.storage.exists(key):
+            return None
+        return csv_bytes_to_frame(self.storage.read_bytes(key), spreadsheet_safe)
 
     def dollars_spent(self) -> float | None:
         frame = self.dataset_frame("dollars_spent")

@@ -7,11 +7,14 @@ over these; the thresholds live in the ``QualityThresholds`` resource.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+
+from cdr_dagster.domain.transforms.coerce import to_utc_day
+from cdr_dagster.domain.transforms.rules import is_dac_method
 
 SHOWN = 20  # offending ids/values listed in a failure; the count says how many in all
 
@@ -232,3 +235,85 @@ def not_empty(rows: int, dataset: str) -> Outcome:
     if rows == 0:
         return Outcome(False, f"{dataset} has no rows: the page would show an empty chart")
     return Outcome(True, f"{dataset} has {rows} rows")
+
+
+def dates_not_after(frame: pd.DataFrame, column: str, id_column: str, latest: pd.Timestamp, table: str) -> Outcome:
+    """Fails on rows dated after ``latest`` (today plus a small grace): an order dated 2099 would
+    top the ticker and stretch the daily series for decades. Values that are not dates are left
+    to :func:`dates_parse`."""
+    if column not in frame.columns:
+        return Outcome(False, f"{table} has no {column} column", {"missing_columns": [column]})
+    days = to_utc_day(frame[column])
+    late = frame.loc[days > latest, [id_column]].assign(day=days[days > latest])
+    limit = _show(latest.normalize())
+    if late.empty:
+        return Outcome(True, f"{table}: no {column} after {limit}")
+    shown = [f"{_show(i)} ({_show(d)})" for i, d in zip(late[id_column], late["day"], strict=True)]
+    return Outcome(
+        False,
+        f"{table}: {len(late)} {column} values are after {limit} (today plus the grace): {', '.join(shown[:SHOWN])}",
+        {"offending": [f"{_show(i)}: {_show(d)}" for i, d in zip(late[id_column], late["day"], strict=True)][:SHOWN]},
+    )
+
+
+def values_at_most(frame: pd.DataFrame, bounds: Mapping[str, float], id_column: str, table: str) -> Outcome:
+    """Fails on rows whose value of a column exceeds that column's bound (the largest plausible
+    single order): one order of 1e12 tons would make every total absurd."""
+    offenders: dict[str, list[str]] = {}
+    parts: list[str] = []
+    ids: set[str] = set()
+    for column, bound in bounds.items():
+        if column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        over = values > bound
+        if over.any():
+            offenders[column] = _listed(frame.loc[over, id_column])
+            ids |= {str(i) for i in frame.loc[over, id_column]}
+            shown = [f"{_show(i)} ({v:g})" for i, v in zip(frame.loc[over, id_column], values[over], strict=True)]
+            parts.append(f"{column} > {bound:g}: {', '.join(shown[:SHOWN])}")
+    if offenders:
+        return Outcome(
+            False, f"{table}: {len(ids)} orders beyond a plausible single order: {'; '.join(parts)}", {"ids_by_column": offenders}
+        )
+    return Outcome(True, f"{table}: every order within {', '.join(f'{c} <= {b:g}' for c, b in bounds.items())}")
+
+
+def largest_new_orders(now: pd.DataFrame, published: pd.DataFrame | None, shown: int = 5) -> dict[str, list[str]]:
+    """The new orders (ids not in the published week's) that move each total most: by tons
+    purchased, and the DAC ones by price. Named when a total moves more than allowed."""
+    known = set() if published is None else set(published["order_id"].dropna().astype(str).str.strip())
+    orders = now.assign(order_id=now["order_id"].astype("string").str.strip())
+    new = orders.loc[~orders["order_id"].isin(known)]
+    tons = pd.to_numeric(new["tons_purchased"], errors="coerce").fillna(0.0)
+    prices = pd.to_numeric(new["price_usd"], errors="coerce").fillna(0.0)
+    dac = is_dac_method(new["method"]) & (prices > 0)
+    by_tons = new.assign(v=tons).loc[tons > 0].sort_values("v", ascending=False, kind="stable").head(shown)
+    by_price = new.assign(v=prices).loc[dac].sort_values("v", ascending=False, kind="stable").head(shown)
+    return {
+        "tons purchased": [f"{i} ({v:,.0f} t)" for i, v in zip(by_tons["order_id"], by_tons["v"], strict=True)],
+        "DAC dollars": [f"{i} ({v:,.0f} USD)" for i, v in zip(by_price["order_id"], by_price["v"], strict=True)],
+    }
+
+
+def totals_within_swing(
+    totals: Mapping[str, tuple[float, float | None]], max_share: float, movers: Mapping[str, list[str]], dataset: str
+) -> Outcome:
+    """Fails when a headline total (``{name: (value, published)}``) moved more than ``max_share``
+    since the last publication, either way, naming the new orders behind the move."""
+    changes: dict[str, float] = {}
+    moved: list[str] = []
+    for what, (value, published) in totals.items():
+        if published in (None, 0):
+            continue
+        change = (value - published) / published
+        changes[what] = round(change, 4)
+        if abs(change) > max_share:
+            moved.append(f"{what} moved {change:+.1%} since published ({published:g} -> {value:g})")
+    meta: dict[str, Any] = {"changes": changes, "max_swing_share": max_share, "largest_new_orders": dict(movers)}
+    if not moved:
+        return Outcome(True, f"{dataset}: totals within ±{max_share:.0%} of the published ones", meta)
+    named = "; ".join(f"{what}: {', '.join(ids)}" for what, ids in movers.items() if ids) or "none"
+    return Outcome(
+        False, f"{dataset}: {', '.join(moved)}, beyond the allowed ±{max_share:.0%}; largest new orders: {named}", meta
+    )

@@ -4,8 +4,6 @@ bundled sample for laptops without a token. The HTTP work is done by cdr_dagster
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,12 +14,14 @@ from pydantic import Field
 from cdr_dagster.cdr_fyi.client import (
     DEFAULT_BASE_URL,
     MAX_PAGE_SIZE,
+    MAX_RESPONSE_BYTES,
+    REQUEST_SECONDS,
     TOKEN_ENV_VAR,
     WINDOW_MARGIN_SECONDS,
     CdrFyiClient,
     TablePull,
 )
-from cdr_dagster.cdr_fyi.rate_limiter import SlidingWindowLimiter, Window
+from cdr_dagster.cdr_fyi.rate_limiter import SlidingWindowLimiter, Window, default_state_dir, private_state_path
 from cdr_dagster.cdr_fyi.sample import SAMPLE_TOKEN, SampleCdrFyiAdapter
 from cdr_dagster.config import token_problem
 
@@ -44,12 +44,20 @@ class CdrFyiApi(dg.ConfigurableResource):
         default=WINDOW_MARGIN_SECONDS,
         description="Added to each window: covers the delay between counting a request and its arrival.",
     )
-    rate_limit_dir: str = Field(default="", description="Where the shared limiter state lives.")
+    rate_limit_dir: str = Field(
+        default="",
+        description="Private folder (0700) of the shared limiter state; default: cdr_dagster-<uid> in the temp folder.",
+    )
     max_pages: int = Field(default=1000, description="Guard against endless paging.")
     max_attempts: int = Field(default=6, description="Attempts per page, first included.")
     max_retry_seconds: float = Field(default=300.0, description="Time budget for one page's retries.")
     backoff_base_seconds: float = Field(default=1.0, description="First backoff step.")
-    timeout_seconds: float = Field(default=60.0, description="Read timeout per request.")
+    timeout_seconds: float = Field(default=60.0, description="Read timeout (each read of one request).")
+    request_seconds: float = Field(
+        default=REQUEST_SECONDS,
+        description="Total time limit of one request, headers and body (a slow server is cut, then retried).",
+    )
+    max_response_bytes: int = Field(default=MAX_RESPONSE_BYTES, description="Largest answer accepted for one page (10 MB).")
 
     @property
     def source(self) -> str:
@@ -68,11 +76,10 @@ class CdrFyiApi(dg.ConfigurableResource):
     def _limiter(self, token: str) -> SlidingWindowLimiter:
         scale = self.rate_window_scale
         margin = self.rate_window_margin_seconds
-        # One state file per API and token, named by a hash so the token is not on disk.
-        digest = hashlib.sha256(f"{self.base_url}\n{token}".encode()).hexdigest()[:16]
-        directory = Path(self.rate_limit_dir or tempfile.gettempdir())
+        # One state file per API and token, in this user's private folder, by a salted name.
+        directory = Path(self.rate_limit_dir) if self.rate_limit_dir else default_state_dir()
         return SlidingWindowLimiter(
-            directory / f"cdr_fyi_rate_limit_{digest}.sqlite3",
+            private_state_path(directory, self.base_url, token),
             [
                 Window(self.requests_per_minute, 60.0 * scale + margin),
                 Window(self.requests_per_hour, 3600.0 * scale + margin),
@@ -98,6 +105,8 @@ class CdrFyiApi(dg.ConfigurableResource):
             max_retry_seconds=self.max_retry_seconds,
             backoff_base_seconds=self.backoff_base_seconds,
             timeout_seconds=self.timeout_seconds,
+            request_seconds=self.request_seconds,
+            max_response_bytes=self.max_response_bytes,
             log=log,
         )
 

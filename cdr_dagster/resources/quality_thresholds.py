@@ -13,5 +13,19 @@ class QualityThresholds(dg.ConfigurableResource):
     dollars_spent_band: float = Field(
         default=0.50, description="Blocking: dollars spent must stay within ± this share of the published value."
     )
+    totals_max_swing_share: float = Field(
+        default=0.25,
+        description="Blocking: total tons purchased and DAC dollars may move at most this share since published "
+        "(raise it for one run when a real, very large week is named).",
+    )
+    future_date_grace_days: int = Field(
+        default=2,
+        description="Blocking: an order may be announced at most this many days after today (time zones, early entries).",
+    )
+    max_order_tons: float = Field(
+        default=10_000_000.0, description="Blocking: the most tons (purchased or delivered) one order may have (10 Mt)."
+    )
+    max_order_price_usd: float = Field(
+        default=10_000_000_000.0, description="Blocking: the highest price one order may have ($10B)."
+    )
     row_count_warn_share: float = Field(default=0.10, description="Warning: a raw table's row count moved more than this share.")
-    totals_warn_share: float = Field(default=0.25, description="Warning: total tons or dollars moved more than this share.")

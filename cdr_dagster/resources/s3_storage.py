@@ -45,6 +45,21 @@ class S3Storage(Storage):
     def write_bytes(self, key: str, data: bytes, content_type: str = "text/csv") -> None:
         self._client().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
+    def create_if_absent(self, key: str, data: bytes, content_type: str = "text/csv") -> bool:
+        client = self._client()
+        try:
+            # S3's conditional write: refused (412, or 409 while a racing write is in flight)
+            # when the key exists
+            client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, IfNoneMatch="*")
+            return True
+        except client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise
+
+    def delete(self, key: str) -> None:
+        self._client().delete_object(Bucket=self.bucket, Key=key)
+
     def exists(self, key: str) -> bool:
         client = self._client()
         try:

@@ -41,6 +41,15 @@ class Storage(dg.ConfigurableResource):
         """Where a person finds the key (a path or an s3:// URI), for messages and metadata."""
         raise NotImplementedError
 
+    def create_if_absent(self, key: str, data: bytes, content_type: str = "text/csv") -> bool:
+        """Write ``key`` only if nothing is there, atomically: of two writers racing, exactly one
+        gets True (what a lock needs)."""
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; nothing happens when it is not there."""
+        raise NotImplementedError
+
     def copy_key(self, source: str, destination: str, content_type: str = "text/csv") -> None:
         self.write_bytes(destination, self.read_bytes(source), content_type)
 
@@ -75,6 +84,26 @@ class LocalStorage(Storage):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def create_if_absent(self, key: str, data: bytes, content_type: str = "text/csv") -> bool:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # a hard link fails when the name exists: the complete file appears, or nothing does
+            os.link(tmp, path)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

@@ -47,7 +47,7 @@ def test_a_dropped_file_wins_over_the_sample(tmp_path: Path, monkeypatch: pytest
     assert result.success
     [materialization] = result.asset_materializations_for_node("carbon_pricing")
     assert materialization.metadata["source"].value == "dropped"
-    [staged] = (tmp_path / "staging").glob("carbon_pricing_*.csv")
+    [staged] = (tmp_path / "staging").glob("*/carbon_pricing_*.csv")  # staging/<run_id>/
     assert staged.read_text() == "year,countries_count,global_emissions_pct\n2024,55,24.1\n2025,59,27.9\n"
 
 

@@ -30,11 +30,12 @@ BUCKET = "cdr-dashboard-test"
 RAW_TABLES = ("marketplaces", "orders", "purchasers", "suppliers")
 
 
-def expected_keys(stamp: str) -> set[str]:
+def expected_keys(stamp: str, run_id: str) -> set[str]:
+    """What one run writes: its own raw and staged files under its run id, the published ones."""
     return (
-        {f"raw/cdr_fyi_{t}_{stamp}.csv" for t in RAW_TABLES}
-        | {f"raw/ccn_companies_{stamp}.csv"}
-        | {f"staging/{d}_{stamp}.csv" for d in DATASETS}
+        {f"raw/{run_id}/cdr_fyi_{t}_{stamp}.csv" for t in RAW_TABLES}
+        | {f"raw/{run_id}/ccn_companies_{stamp}.csv"}
+        | {f"staging/{run_id}/{d}_{stamp}.csv" for d in DATASETS}
         | {f"processed/{d}_{stamp}.csv" for d in DATASETS}
         | {"processed/manifest.json", "raw/published/inputs.json"}
         | {f"raw/published/{asset}.csv" for asset in INPUT_ASSETS}
@@ -79,9 +80,9 @@ def test_local_sample_refresh_writes_every_csv_and_the_manifest(tmp_path: Path, 
     assert result.success
     stamp = utc_date_stamp()
     written = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
-    assert without_archive(written) == expected_keys(stamp)
+    assert without_archive(written) == expected_keys(stamp, result.run_id)
 
-    orders = pd.read_csv(tmp_path / f"raw/cdr_fyi_orders_{stamp}.csv", dtype=str)
+    orders = pd.read_csv(tmp_path / f"raw/{result.run_id}/cdr_fyi_orders_{stamp}.csv", dtype=str)
     snapshot_ids = [o["order_id"] for o in sample_tables()["orders"]]
     assert len(orders) == len(set(snapshot_ids)) == len(snapshot_ids) - 1  # one duplicate dropped
     assert orders.columns[:3].tolist() == ["order_id", "purchaser_id", "supplier_id"]
@@ -94,7 +95,7 @@ def test_local_sample_refresh_writes_every_csv_and_the_manifest(tmp_path: Path, 
         frame = pd.read_csv(tmp_path / entry["key"])
         assert tuple(frame.columns) == columns, dataset
         assert entry["rows"] == len(frame) and entry["source"] == "sample"
-        staged = (tmp_path / f"staging/{dataset}_{stamp}.csv").read_bytes()
+        staged = (tmp_path / f"staging/{result.run_id}/{dataset}_{stamp}.csv").read_bytes()
         assert (tmp_path / entry["key"]).read_bytes() == staged
 
     materialization = result.asset_materializations_for_node("cdr_fyi_orders")[0]
@@ -173,7 +174,8 @@ def test_test_deployment_refresh_writes_the_same_keys_to_s3(s3, tmp_path: Path) 
 
     stamp = utc_date_stamp()
     keys = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]}
-    assert without_archive(keys) == expected_keys(stamp) | {"raw/ccn_companies.csv", "raw/world_bank_carbon_pricing.csv"}
+    [run_id] = {k.split("/")[1] for k in keys if k.startswith("staging/")}
+    assert without_archive(keys) == expected_keys(stamp, run_id) | {"raw/ccn_companies.csv", "raw/world_bank_carbon_pricing.csv"}
     manifest = json.loads(client.get_object(Bucket=BUCKET, Key="processed/manifest.json")["Body"].read())
     assert manifest["deployment"] == "test"
     assert {d: e["source"] for d, e in manifest["datasets"].items()} == {

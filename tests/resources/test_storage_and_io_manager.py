@@ -86,8 +86,116 @@ def test_io_manager_round_trips_assets_on_local_and_s3(tmp_path: Path, s3) -> No
         result = dg.materialize([cdr_fyi_orders, copy_of_orders], resources={"io_manager": CsvIOManager(storage=storage)})
         assert result.success
         stamp = utc_date_stamp()
-        raw = csv_bytes_to_frame(storage.read_bytes(f"raw/cdr_fyi_orders_{stamp}.csv"))
-        staged = csv_bytes_to_frame(storage.read_bytes(f"staging/copy_of_orders_{stamp}.csv"))
+        # each run writes under its own keys: another run can never replace what this one checked
+        raw = csv_bytes_to_frame(storage.read_bytes(f"raw/{result.run_id}/cdr_fyi_orders_{stamp}.csv"))
+        staged = csv_bytes_to_frame(storage.read_bytes(f"staging/{result.run_id}/copy_of_orders_{stamp}.csv"))
+        [materialization] = result.asset_materializations_for_node("copy_of_orders")
+        assert materialization.metadata["key"].value == f"staging/{result.run_id}/copy_of_orders_{stamp}.csv"
         assert raw["supplier_name"].tolist() == TRICKY["supplier_name"].tolist()
         assert staged["n"].tolist() == [2, 2]
         assert staged["order_id"].tolist() == ["00123", "8af105d5-fb61-5882-b2ea-98332d5ae20b"]
+
+
+def test_a_downstream_step_reads_its_own_runs_input_not_a_newer_run_s(tmp_path: Path) -> None:
+    """Another run writing the same asset between two steps of this run (two runs at once) must
+    not change what this run's next step reads: it loads the key its upstream step recorded."""
+    storage = LocalStorage(base_dir=str(tmp_path / "data"))
+    io_manager = CsvIOManager(storage=storage)
+
+    @dg.asset(name="cdr_fyi_orders", metadata={PREFIX_METADATA_KEY: "raw"})
+    def theirs() -> pd.DataFrame:
+        return pd.DataFrame({"order_id": ["theirs"]})
+
+    @dg.asset(metadata={PREFIX_METADATA_KEY: "raw"})
+    def cdr_fyi_orders() -> pd.DataFrame:
+        return pd.DataFrame({"order_id": ["mine"]})
+
+    @dg.asset(deps=[cdr_fyi_orders])
+    def another_run_meanwhile(context) -> None:
+        other = dg.materialize([theirs], instance=context.instance, resources={"io_manager": io_manager})
+        assert other.success
+
+    @dg.asset(deps=[another_run_meanwhile], metadata={PREFIX_METADATA_KEY: "staging"})
+    def copy_of_orders(cdr_fyi_orders: pd.DataFrame) -> pd.DataFrame:
+        return cdr_fyi_orders
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [cdr_fyi_orders, another_run_meanwhile, copy_of_orders], instance=instance, resources={"io_manager": io_manager}
+        )
+        assert result.success
+        assert result.output_for_node("copy_of_orders")["order_id"].tolist() == ["mine"]
+
+        # materialized alone (its upstream not in this run), an asset reads the newest recorded
+        # materialization of its input: the other run's, by the key that run recorded
+        alone = dg.materialize(
+            [cdr_fyi_orders, another_run_meanwhile, copy_of_orders],
+            instance=instance,
+            resources={"io_manager": io_manager},
+            selection=[copy_of_orders],
+        )
+        assert alone.output_for_node("copy_of_orders")["order_id"].tolist() == ["theirs"]
+
+
+def test_a_staged_file_changed_after_its_run_wrote_it_is_refused(tmp_path: Path) -> None:
+    storage = LocalStorage(base_dir=str(tmp_path / "data"))
+
+    @dg.asset(metadata={PREFIX_METADATA_KEY: "raw"})
+    def cdr_fyi_orders() -> pd.DataFrame:
+        return pd.DataFrame({"order_id": ["mine"]})
+
+    @dg.asset(deps=[cdr_fyi_orders])
+    def someone_edits_the_file(context) -> None:
+        [key] = storage.list_keys(f"raw/{context.run_id}/")
+        storage.write_bytes(key, b"order_id\nedited\n")
+
+    @dg.asset(deps=[someone_edits_the_file])
+    def reader(cdr_fyi_orders: pd.DataFrame) -> None:
+        raise AssertionError("never reached")
+
+    result = dg.materialize(
+        [cdr_fyi_orders, someone_edits_the_file, reader],
+        resources={"io_manager": CsvIOManager(storage=storage)},
+        raise_on_error=False,
+    )
+    [failure] = result.get_step_failure_events()
+    error, message = failure.step_failure_data.error, ""
+    while error is not None:  # the IO manager's error is the cause of Dagster's "while loading input"
+        message, error = message + error.message, error.cause
+    assert f"raw/{result.run_id}/cdr_fyi_orders_{utc_date_stamp()}.csv" in message
+    assert "changed since run" in message and "wrote it" in message
+
+
+def test_create_if_absent_writes_once_and_delete_removes(tmp_path: Path, s3) -> None:
+    for storage in _storages(tmp_path, s3):
+        assert storage.create_if_absent("staging/publication.lock", b"first", content_type="application/json")
+        assert not storage.create_if_absent("staging/publication.lock", b"second", content_type="application/json")
+        assert storage.read_bytes("staging/publication.lock") == b"first"
+        storage.delete("staging/publication.lock")
+        assert not storage.exists("staging/publication.lock")
+        storage.delete("staging/publication.lock")  # deleting what is not there is not an error
+        assert storage.create_if_absent("staging/publication.lock", b"third")
+        assert storage.read_bytes("staging/publication.lock") == b"third"
+
+
+def test_raw_files_are_safe_to_open_in_a_spreadsheet_and_read_back_exactly(tmp_path: Path) -> None:
+    storage = LocalStorage(base_dir=str(tmp_path / "data"))
+    names = ['=HYPERLINK("http://evil","Win")', "@SUM(1)", "Plain"]
+
+    @dg.asset(metadata={PREFIX_METADATA_KEY: "raw"})
+    def cdr_fyi_suppliers() -> pd.DataFrame:
+        return pd.DataFrame({"supplier_id": ["s1", "s2", "s3"], "name": names})
+
+    @dg.asset(metadata={PREFIX_METADATA_KEY: "staging"})
+    def suppliers_for_viz(cdr_fyi_suppliers: pd.DataFrame) -> pd.DataFrame:
+        assert cdr_fyi_suppliers["name"].tolist() == names  # the pipeline sees the names as they are
+        return cdr_fyi_suppliers[["name"]]
+
+    result = dg.materialize([cdr_fyi_suppliers, suppliers_for_viz], resources={"io_manager": CsvIOManager(storage=storage)})
+    assert result.success
+    stamp = utc_date_stamp()
+    raw = storage.read_bytes(f"raw/{result.run_id}/cdr_fyi_suppliers_{stamp}.csv")
+    assert raw == b'supplier_id,name\ns1,"\'=HYPERLINK(""http://evil"",""Win"")"\ns2,\'@SUM(1)\ns3,Plain\n'
+    # the page's dataset keeps the text as it is (the page shows text; a ' would show on it)
+    staged = storage.read_bytes(f"staging/{result.run_id}/suppliers_for_viz_{stamp}.csv")
+    assert staged == b'name\n"=HYPERLINK(""http://evil"",""Win"")"\n@SUM(1)\nPlain\n'

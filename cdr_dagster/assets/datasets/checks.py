@@ -90,13 +90,23 @@ def dollars_spent_plausible(
     return check_result(quality.within_band(value, published, quality_thresholds.dollars_spent_band, "dollars_spent"))
 
 
-@gate("orders_for_viz", TOTALS_SWING_CHECK, "Warns on a large but allowed change in total tons purchased.", blocking=False)
+@gate(
+    "orders_for_viz",
+    TOTALS_SWING_CHECK,
+    "Total tons purchased and DAC dollars moved no more than the allowed share since published.",
+    additional_ins={"cdr_fyi_orders": dg.AssetIn("cdr_fyi_orders")},
+)
 def orders_totals_swing(
-    orders_for_viz: pd.DataFrame, storage: Storage, quality_thresholds: QualityThresholds
+    orders_for_viz: pd.DataFrame, cdr_fyi_orders: pd.DataFrame, storage: Storage, quality_thresholds: QualityThresholds
 ) -> dg.AssetCheckResult:
-    def total(frame: pd.DataFrame | None) -> float | None:
-        return None if frame is None or frame.empty else float(frame["tons_purchased_cum"].iloc[-1])
+    def last(frame: pd.DataFrame | None, column: str) -> float | None:
+        return None if frame is None or frame.empty else float(frame[column].iloc[-1])
 
-    published = total(read_published(storage).dataset_frame("orders_for_viz"))
-    outcome = quality.swing(total(orders_for_viz) or 0.0, published, quality_thresholds.totals_warn_share, "tons purchased")
-    return check_result(outcome, warning=True)
+    published = read_published(storage)
+    before = published.dataset_frame("orders_for_viz")
+    totals = {
+        "tons purchased": (last(orders_for_viz, "tons_purchased_cum") or 0.0, last(before, "tons_purchased_cum")),
+        "DAC dollars": (last(orders_for_viz, "dac_price_usd_cum") or 0.0, last(before, "dac_price_usd_cum")),
+    }
+    movers = quality.largest_new_orders(rules.clean_orders(cdr_fyi_orders), published.input_frame("cdr_fyi_orders"))
+    return check_result(quality.totals_within_swing(totals, quality_thresholds.totals_max_swing_share, movers, "orders_for_viz"))

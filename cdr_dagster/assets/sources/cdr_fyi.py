@@ -4,6 +4,7 @@ They are stored as they came, flattened to columns, under ``raw/cdr_fyi_<table>_
 the dashboard datasets are built from them.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -45,6 +46,8 @@ IDS_CHECK = "ids_present_and_unique"
 SHRINK_CHECK = "row_count_not_shrunk"
 NEGATIVE_TONS_CHECK = "tons_not_negative"
 DATES_CHECK = "announcement_dates_parse"
+FUTURE_DATES_CHECK = "announcement_dates_not_future"
+ORDER_SIZE_CHECK = "order_sizes_plausible"
 SCHEMA_DRIFT_CHECK = "schema_drift"
 ROW_SWING_CHECK = "row_count_swing"
 
@@ -146,7 +149,23 @@ def raw_table_checks(table: str) -> list[dg.AssetChecksDefinition]:
         def dates(frame: pd.DataFrame) -> dg.AssetCheckResult:
             return check_result(quality.dates_parse(frame, "announcement_date", id_column, asset))
 
-        checks += [tons, dates]
+        @gate(asset, FUTURE_DATES_CHECK, "No order is announced after today, beyond a small grace.")
+        def not_future(frame: pd.DataFrame, quality_thresholds: QualityThresholds) -> dg.AssetCheckResult:
+            latest = pd.Timestamp(datetime.now(UTC).date()) + pd.Timedelta(days=quality_thresholds.future_date_grace_days)
+            return check_result(
+                quality.dates_not_after(frame, "announcement_date", latest=latest, id_column=id_column, table=asset)
+            )
+
+        @gate(asset, ORDER_SIZE_CHECK, "No order has more tons or a higher price than any plausible single order.")
+        def plausible_size(frame: pd.DataFrame, quality_thresholds: QualityThresholds) -> dg.AssetCheckResult:
+            bounds = {
+                "tons_purchased": quality_thresholds.max_order_tons,
+                "tons_delivered": quality_thresholds.max_order_tons,
+                "price_usd": quality_thresholds.max_order_price_usd,
+            }
+            return check_result(quality.values_at_most(frame, bounds, id_column, asset))
+
+        checks += [tons, dates, not_future, plausible_size]
     return checks
 
 
