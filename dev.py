@@ -85,6 +85,8 @@ def static_checks() -> None:
 
 LOCAL_INSTANCE = """\
 # written by dev.py: the local Dagster instance (SQLite under this folder)
+run_monitoring:
+  enabled: true  # enforces weekly_refresh's dagster/max_runtime (3 h)
 run_retries:
   enabled: true  # weekly_refresh: 2 run-level retries, from the failed step, for lost workers
   retry_on_asset_or_op_failure: false  # a failed step will fail again: no run-level retry

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from cdr_dagster.cdr_fyi.client import TOKEN_ENV_VAR
+from cdr_dagster.cdr_fyi.client import TOKEN_ENV_VAR, CdrFyiTokenError, clean_token
 
 DEPLOYMENT_ENV_VAR = "DAGSTER_DEPLOYMENT"
 DEPLOYMENTS = ("local", "test", "prod")
@@ -22,11 +22,11 @@ _CRON_FIELD = re.compile(r"^[0-9*,/\-A-Za-z?]+$")
 
 
 def token_problem(token: str) -> str | None:
-    """Why a token cannot be sent as a header, without ever quoting it."""
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in token.strip()):
-        return f"{TOKEN_ENV_VAR} contains a control character inside it: store the token alone, on one line."
-    if any(c.isspace() for c in token.strip()):
-        return f"{TOKEN_ENV_VAR} contains a space inside it: store the token alone, on one line."
+    """Why a token cannot be sent as a header, without ever quoting it (the client's own rule)."""
+    try:
+        clean_token(token)
+    except CdrFyiTokenError as error:
+        return str(error)
     return None
 
 
