@@ -98,11 +98,24 @@ def test_test_and_prod_instances_are_the_same_configuration() -> None:
                     "upload_interval": 30,
                 },
             },
-            "run_retries": {"enabled": True, "max_retries": 2},
+            "run_monitoring": {"enabled": True},
+            "run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False},
             "concurrency": {"runs": {"max_concurrent_runs": 1}},
             "telemetry": {"enabled": False},
         }
     )
+
+
+def test_deployed_instances_retry_and_monitor_runs_like_the_local_one() -> None:
+    """A bad input file fails once and alerts once everywhere: run-level retries only for a lost
+    worker, never for a failed step, and the run time limit enforced (issue 12)."""
+    import dev
+
+    local = yaml.safe_load(dev.LOCAL_INSTANCE)
+    deployed = yaml.safe_load((INSTANCE_DIR / "prod" / "dagster.yaml").read_text())
+    assert local["run_retries"]["retry_on_asset_or_op_failure"] is False
+    assert deployed["run_retries"] == {**local["run_retries"], "max_retries": 2}
+    assert deployed["run_monitoring"] == local["run_monitoring"] == {"enabled": True}
 
 
 @pytest.mark.postgres
