@@ -10,7 +10,6 @@ import dagster as dg
 import pandas as pd
 
 from cdr_dagster.domain.layout import STAGING_PREFIX
-from cdr_dagster.domain.quality import Outcome
 from cdr_dagster.domain.transforms.dropped_file import FileRejected
 from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import DroppedFile
@@ -57,24 +56,6 @@ def table_metadata(frame: pd.DataFrame, newest_first_by: str | None = None) -> d
         "dagster/column_schema": schema,
         "preview": dg.MetadataValue.md(preview),
     }
-
-
-def check_result(outcome: Outcome, warning: bool = False) -> dg.AssetCheckResult:
-    """A quality rule's outcome as a Dagster check result (lists and dicts as JSON metadata)."""
-    metadata = {
-        k: dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v for k, v in outcome.metadata.items() if v is not None
-    }
-    return dg.AssetCheckResult(
-        passed=outcome.passed,
-        description=outcome.description,
-        metadata=metadata,
-        severity=dg.AssetCheckSeverity.WARN if warning else dg.AssetCheckSeverity.ERROR,
-    )
-
-
-def gate(asset: str, name: str, description: str, blocking: bool = True, **kwargs: Any) -> Any:
-    """``@dg.asset_check`` for a quality gate: blocking unless it is a warning."""
-    return dg.asset_check(asset=asset, name=name, description=description, blocking=blocking, **kwargs)
 
 
 def dropped_file_source(

@@ -8,19 +8,19 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from cdr_dagster.assets.datasets.checks import spec_checks
-from cdr_dagster.assets.sources.carbon_pricing import carbon_pricing, carbon_pricing_counts, carbon_pricing_share
+from cdr_dagster.assets.datasets.checks import dataset_checks
+from cdr_dagster.assets.sources.carbon_pricing import carbon_pricing
 from cdr_dagster.deployments import resources_for
 from cdr_dagster.domain import quality
 from cdr_dagster.domain.transforms.carbon_pricing import CARBON_PRICING_MIN_YEAR
 
-CHECKS = [c for c in spec_checks if any(k.asset_key == dg.AssetKey("carbon_pricing") for k in c.check_keys)]
+[CHECKS] = [c for c in dataset_checks if any(k.asset_key == dg.AssetKey("carbon_pricing") for k in c.check_keys)]
 
 
 def _materialize(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dg.ExecuteInProcessResult:
     monkeypatch.setenv("CDR_DATA_DIR", str(tmp_path))
     return dg.materialize(
-        [carbon_pricing, carbon_pricing_share, carbon_pricing_counts, *CHECKS],
+        [carbon_pricing, CHECKS],
         resources=resources_for("local"),
         raise_on_error=False,
     )
@@ -35,7 +35,13 @@ def test_without_a_dropped_file_the_labelled_sample_is_used(tmp_path: Path, monk
     assert meta["countries_count"] == 62 and meta["global_emissions_pct"] == 28.3
     evaluations = result.get_asset_check_evaluations()
     assert evaluations and all(e.passed for e in evaluations)
-    assert {e.check_name for e in evaluations} >= {"contract_columns", "consecutive_years", "emissions_share_is_a_percentage"}
+    assert {e.check_name for e in evaluations} == {
+        "contract_columns",
+        "not_empty",
+        "consecutive_years",
+        "emissions_share_is_a_percentage",
+        "counts_not_negative",
+    }
 
 
 def test_a_dropped_file_wins_over_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -146,7 +146,7 @@ def test_a_staged_file_changed_after_its_run_wrote_it_is_refused(tmp_path: Path)
 
     @dg.asset(deps=[cdr_fyi_orders])
     def someone_edits_the_file(context) -> None:
-        [key] = storage.list_keys(f"raw/{context.run_id}/")
+        [key] = storage.list_keys(f"raw/{context.run.run_id}/")
         storage.write_bytes(key, b"order_id\nedited\n")
 
     @dg.asset(deps=[someone_edits_the_file])

@@ -73,7 +73,7 @@ def _blocking_checks(context: dg.AssetExecutionContext, assets: tuple[str, ...])
 def this_runs_files(context: dg.AssetExecutionContext, storage: Storage) -> tuple[dict[str, VerifiedFile], tuple[str, ...]]:
     """The datasets and inputs this run built and checked (and the run's lineage), or a dg.Failure
     that says in one sentence why nothing is published."""
-    record = read_lineage(context.instance, context.run_id)
+    record = read_lineage(context.instance, context.run.run_id)
     assets = (*DATASET_NAMES, *INPUT_ASSETS)
     try:
         files = verified_files(record, assets, _blocking_checks(context, assets), storage, gated=DATASET_NAMES)
@@ -138,7 +138,7 @@ def dashboard_publication(context: dg.AssetExecutionContext, storage: Storage, s
     files, lineage = this_runs_files(context, storage)
     now = datetime.now(UTC)
     try:
-        lock = publication_lock.acquire(storage, context.run_id, lineage, now)
+        lock = publication_lock.acquire(storage, context.run.run_id, lineage, now)
     except publication_lock.PublicationLocked as locked:
         raise dg.Failure(
             description=f"dashboard_publication refused: {locked}; nothing was published (re-execute this "
@@ -151,7 +151,9 @@ def dashboard_publication(context: dg.AssetExecutionContext, storage: Storage, s
     finally:
         publication_lock.release(storage, lock)
     entries = manifest["datasets"]
-    context.log.info(f"published {len(entries)} datasets of run {context.run_id} to {storage.location(PUBLISHED_PREFIX + '/')}")
+    context.log.info(
+        f"published {len(entries)} datasets of run {context.run.run_id} to {storage.location(PUBLISHED_PREFIX + '/')}"
+    )
 
     after = _week_from_published(Published(storage, manifest, record, known=written))
     changes = weekly_changes(before, after)

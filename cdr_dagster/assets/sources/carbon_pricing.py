@@ -6,20 +6,13 @@ import pandas as pd
 from cdr_dagster.assets.common import (
     DATASET_OPTIONS,
     YEARLY_LATE_FILE_WINDOW,
-    check_result,
     dropped_file_source,
-    gate,
     read_dropped_file,
     table_metadata,
 )
-from cdr_dagster.domain import quality
 from cdr_dagster.domain.transforms.carbon_pricing import read_carbon_pricing_csv, validate_carbon_pricing
 from cdr_dagster.domain.transforms.summary import carbon_pricing_headline
 from cdr_dagster.resources.input_files import CarbonPricingFile
-
-# check names (shown in the UI, used by tests and alerts)
-SHARE_CHECK = "emissions_share_is_a_percentage"
-COUNTS_CHECK = "counts_not_negative"
 
 world_bank_carbon_pricing_file = dropped_file_source(
     "world_bank_carbon_pricing_file",
@@ -52,13 +45,3 @@ def carbon_pricing(
             **carbon_pricing_headline(frame),
         },
     )
-
-
-@gate("carbon_pricing", SHARE_CHECK, "The share of global emissions covered is a percentage (0 to 100).")
-def carbon_pricing_share(carbon_pricing: pd.DataFrame) -> dg.AssetCheckResult:
-    return check_result(quality.within_range(carbon_pricing, "global_emissions_pct", 0, 100, "year", "carbon_pricing"))
-
-
-@gate("carbon_pricing", COUNTS_CHECK, "The number of countries pricing carbon is never negative.")
-def carbon_pricing_counts(carbon_pricing: pd.DataFrame) -> dg.AssetCheckResult:
-    return check_result(quality.within_range(carbon_pricing, "countries_count", 0, None, "year", "carbon_pricing"))

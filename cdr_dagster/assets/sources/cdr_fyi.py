@@ -15,19 +15,16 @@ from cdr_dagster.assets.common import (
     PASSING_FAULT_RETRIES,
     TABLE_KINDS,
     WEEKLY_FRESHNESS,
-    check_result,
-    gate,
     table_metadata,
 )
+from cdr_dagster.assets.gates import Gate, GateInputs, asset_gates
 from cdr_dagster.cdr_fyi.client import CdrFyiApiError, CdrFyiUnavailable
 from cdr_dagster.cdr_fyi.schema import ID_COLUMNS, REQUIRED_COLUMNS, TABLES, records_to_frame
 from cdr_dagster.domain import quality
 from cdr_dagster.domain.layout import RAW_PREFIX
-from cdr_dagster.domain.published import read_published
+from cdr_dagster.domain.quality import Outcome
 from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi
 from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
-from cdr_dagster.resources.quality_thresholds import QualityThresholds
-from cdr_dagster.resources.storage import Storage
 
 GROUP = "cdr_fyi"
 RAW_ASSET_OPTIONS: dict[str, Any] = dict(
@@ -110,63 +107,64 @@ def cdr_fyi_marketplaces(context: dg.AssetExecutionContext, cdr_fyi_api: CdrFyiA
 # --- Quality gates on each raw table ----------------------------------------------------
 
 
-def raw_table_checks(table: str) -> list[dg.AssetChecksDefinition]:
+def raw_table_gates(table: str) -> list[Gate]:
+    """The gates on one raw table: what the dashboard needs is there, ids are usable, the table
+    has not shrunk, and warnings for a changed schema or a large change in rows; for orders, no
+    negative tons, no unreadable, future or absurd order."""
     asset = f"cdr_fyi_{table}"
     id_column = ID_COLUMNS[table]
 
-    @gate(asset, REQUIRED_COLUMNS_CHECK, f"The columns the dashboard needs are in {asset}.")
-    def required_columns(frame: pd.DataFrame) -> dg.AssetCheckResult:
-        return check_result(quality.required_columns(frame, REQUIRED_COLUMNS[table], asset))
+    def required_columns(t: GateInputs) -> Outcome:
+        return quality.required_columns(t.frame, REQUIRED_COLUMNS[table], asset)
 
-    @gate(asset, IDS_CHECK, f"Every {id_column} is present and appears once.")
-    def ids(frame: pd.DataFrame) -> dg.AssetCheckResult:
-        return check_result(quality.ids_present_and_unique(frame, id_column, asset))
+    def ids(t: GateInputs) -> Outcome:
+        return quality.ids_present_and_unique(t.frame, id_column, asset)
 
-    @gate(asset, SHRINK_CHECK, f"{asset} has not lost more rows than allowed since the last publication.")
-    def shrink(frame: pd.DataFrame, storage: Storage, quality_thresholds: QualityThresholds) -> dg.AssetCheckResult:
-        published = read_published(storage).input_rows(asset)
-        return check_result(quality.row_count_not_shrunk(len(frame), published, quality_thresholds.max_row_drop_share, asset))
+    def shrink(t: GateInputs) -> Outcome:
+        published = t.published.input_rows(asset)
+        return quality.row_count_not_shrunk(len(t.frame), published, t.thresholds.max_row_drop_share, asset)
 
-    @gate(asset, SCHEMA_DRIFT_CHECK, "Warns when cdr.fyi added or removed columns.", blocking=False)
-    def drift(frame: pd.DataFrame, storage: Storage) -> dg.AssetCheckResult:
-        published = read_published(storage).input_columns(asset)
-        return check_result(quality.schema_drift([str(c) for c in frame.columns], published, asset), warning=True)
+    def drift(t: GateInputs) -> Outcome:
+        return quality.schema_drift([str(c) for c in t.frame.columns], t.published.input_columns(asset), asset)
 
-    @gate(asset, ROW_SWING_CHECK, "Warns on a large but allowed change in row count.", blocking=False)
-    def row_swing(frame: pd.DataFrame, storage: Storage, quality_thresholds: QualityThresholds) -> dg.AssetCheckResult:
-        published = read_published(storage).input_rows(asset)
-        outcome = quality.swing(len(frame), published, quality_thresholds.row_count_warn_share, f"{asset} rows")
-        return check_result(outcome, warning=True)
+    def row_swing(t: GateInputs) -> Outcome:
+        published = t.published.input_rows(asset)
+        return quality.swing(len(t.frame), published, t.thresholds.row_count_warn_share, f"{asset} rows")
 
-    checks = [required_columns, ids, shrink, drift, row_swing]
+    gates = [
+        Gate(REQUIRED_COLUMNS_CHECK, f"The columns the dashboard needs are in {asset}.", required_columns),
+        Gate(IDS_CHECK, f"Every {id_column} is present and appears once.", ids),
+        Gate(SHRINK_CHECK, f"{asset} has not lost more rows than allowed since the last publication.", shrink),
+        Gate(SCHEMA_DRIFT_CHECK, "Warns when cdr.fyi added or removed columns.", drift, blocking=False),
+        Gate(ROW_SWING_CHECK, "Warns on a large but allowed change in row count.", row_swing, blocking=False),
+    ]
     if table == "orders":
 
-        @gate(asset, NEGATIVE_TONS_CHECK, "No order has negative tons purchased or delivered.")
-        def tons(frame: pd.DataFrame) -> dg.AssetCheckResult:
-            return check_result(quality.not_negative(frame, ("tons_purchased", "tons_delivered"), id_column, asset))
+        def tons(t: GateInputs) -> Outcome:
+            return quality.not_negative(t.frame, ("tons_purchased", "tons_delivered"), id_column, asset)
 
-        @gate(asset, DATES_CHECK, "Every announcement_date is a date.")
-        def dates(frame: pd.DataFrame) -> dg.AssetCheckResult:
-            return check_result(quality.dates_parse(frame, "announcement_date", id_column, asset))
+        def dates(t: GateInputs) -> Outcome:
+            return quality.dates_parse(t.frame, "announcement_date", id_column, asset)
 
-        @gate(asset, FUTURE_DATES_CHECK, "No order is announced after today, beyond a small grace.")
-        def not_future(frame: pd.DataFrame, quality_thresholds: QualityThresholds) -> dg.AssetCheckResult:
-            latest = pd.Timestamp(datetime.now(UTC).date()) + pd.Timedelta(days=quality_thresholds.future_date_grace_days)
-            return check_result(
-                quality.dates_not_after(frame, "announcement_date", latest=latest, id_column=id_column, table=asset)
-            )
+        def not_future(t: GateInputs) -> Outcome:
+            latest = pd.Timestamp(datetime.now(UTC).date()) + pd.Timedelta(days=t.thresholds.future_date_grace_days)
+            return quality.dates_not_after(t.frame, "announcement_date", latest=latest, id_column=id_column, table=asset)
 
-        @gate(asset, ORDER_SIZE_CHECK, "No order has more tons or a higher price than any plausible single order.")
-        def plausible_size(frame: pd.DataFrame, quality_thresholds: QualityThresholds) -> dg.AssetCheckResult:
+        def plausible_size(t: GateInputs) -> Outcome:
             bounds = {
-                "tons_purchased": quality_thresholds.max_order_tons,
-                "tons_delivered": quality_thresholds.max_order_tons,
-                "price_usd": quality_thresholds.max_order_price_usd,
+                "tons_purchased": t.thresholds.max_order_tons,
+                "tons_delivered": t.thresholds.max_order_tons,
+                "price_usd": t.thresholds.max_order_price_usd,
             }
-            return check_result(quality.values_at_most(frame, bounds, id_column, asset))
+            return quality.values_at_most(t.frame, bounds, id_column, asset)
 
-        checks += [tons, dates, not_future, plausible_size]
-    return checks
+        gates += [
+            Gate(NEGATIVE_TONS_CHECK, "No order has negative tons purchased or delivered.", tons),
+            Gate(DATES_CHECK, "Every announcement_date is a date.", dates),
+            Gate(FUTURE_DATES_CHECK, "No order is announced after today, beyond a small grace.", not_future),
+            Gate(ORDER_SIZE_CHECK, "No order has more tons or a higher price than any plausible single order.", plausible_size),
+        ]
+    return gates
 
 
-raw_checks = [check for table in TABLES for check in raw_table_checks(table)]
+raw_checks = [asset_gates(f"cdr_fyi_{table}", raw_table_gates(table)) for table in TABLES]
