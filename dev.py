@@ -127,8 +127,9 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         setup("dev")
         debian_test_packages()
-        if not rest:
+        if not rest:  # the whole suite: static checks first, then tests on every core, a module per worker
             static_checks()
+            rest = ["-n", "auto", "--dist", "loadscope"]
         run(PYTHON, "-m", "pytest", *rest)
     elif command == "ui":
         setup()

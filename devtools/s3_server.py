@@ -9,10 +9,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
+import moto.moto_server.werkzeug_app as moto_app
 from moto.server import ThreadedMotoServer
 
 # Dummy credentials: moto accepts any; they only need to exist so botocore can sign requests.
@@ -54,14 +60,42 @@ class S3Server:
 
 @contextlib.contextmanager
 def running_s3_server() -> Iterator[S3Server]:
+    """moto's S3 server in a process of its own, on a free localhost port.
+
+    Its own process, because moto keeps its buckets per process: two servers in one process
+    would share them, and one test's reset would empty the other's buckets."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devtools.s3_server"],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the port, once the server listens; "" if it died
+        if not line.strip().isdigit():
+            raise RuntimeError(f"moto's S3 server did not start (exit code {proc.wait(timeout=30)})")
+        yield S3Server(endpoint_url=f"http://127.0.0.1:{int(line)}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def serve() -> None:
+    """Run one server and print its port (what ``running_s3_server`` starts)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per request
+    # CORS as on AWS: only the bucket's CORS configuration grants access. moto otherwise wraps
+    # every service in flask-cors, which answers any Origin with Access-Control-Allow-Origin.
+    moto_app.DISABLE_GLOBAL_CORS = True
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield S3Server(endpoint_url=f"http://{host}:{port}")
-    finally:
-        server.stop()
+    print(server.get_host_and_port()[1], flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    threading.Event().wait()
 
 
 @contextlib.contextmanager
@@ -81,3 +115,7 @@ def patched_env(values: dict[str, str | None]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+if __name__ == "__main__":
+    serve()

@@ -93,20 +93,6 @@ def allow_origins_on_bucket(client, bucket: str, origins: Sequence[str]) -> None
     )
 
 
-def make_s3_cors_like_aws() -> None:
-    """Let the bucket's CORS configuration decide, as on AWS.
-
-    moto's server wraps every service in flask-cors, which answers any Origin with
-    ``Access-Control-Allow-Origin: <origin>`` unless MOTO_DISABLE_GLOBAL_CORS was set before moto
-    was imported. Real S3 has no such blanket rule: only the bucket's CORS configuration grants
-    access. moto reads the setting when it creates each server's S3 app (on its first request),
-    so setting it here, before the server starts, is enough even if moto is already imported.
-    """
-    import moto.moto_server.werkzeug_app as moto_app
-
-    moto_app.DISABLE_GLOBAL_CORS = True
-
-
 @contextlib.contextmanager
 def presign_server(
     s3: S3Server,
@@ -206,8 +192,7 @@ def running_stack(
     ``manifest_cache_seconds``: 0 (default) lets a changed manifest show at once; the Lambda's
     default is 60.
     """
-    make_s3_cors_like_aws()
-    # moto keeps its state per process, across server instances: a bucket of our own, removed on exit.
+    # a bucket of our own, removed on exit
     bucket = bucket or f"{BUCKET_PREFIX}-{secrets.token_hex(4)}"
     with running_s3_server() as s3, _bucket(s3, bucket):
         client = s3.client()

@@ -72,35 +72,24 @@ class LocalStorage(Storage):
 
     def write_bytes(self, key: str, data: bytes, content_type: str = "text/csv") -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # write beside the target, then rename: a crash mid-write leaves only a temp file
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # written beside the target, then renamed: a crash mid-write leaves only a temp file
+        tmp = _written_beside(path, data)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def create_if_absent(self, key: str, data: bytes, content_type: str = "text/csv") -> bool:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        tmp = _written_beside(path, data)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
             # a hard link fails when the name exists: the complete file appears, or nothing does
             os.link(tmp, path)
             return True
         except FileExistsError:
             return False
         finally:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -124,3 +113,18 @@ class LocalStorage(Storage):
 
     def location(self, key: str) -> str:
         return str(self._path(key).resolve())
+
+
+def _written_beside(path: Path, data: bytes) -> Path:
+    """``data`` in a new temp file in ``path``'s folder (created if needed), flushed to disk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)

@@ -44,7 +44,7 @@ def axe_source() -> str:
                 member = archive.extractfile(AXE_FILE)
                 if member is None:
                     raise RuntimeError(f"axe-core@{AXE_VERSION} has no {AXE_FILE}")
-                partial = cached.with_suffix(".partial")
+                partial = cached.with_suffix(f".{os.getpid()}.partial")  # one per process: workers may race
                 partial.write_bytes(member.read())
                 partial.replace(cached)  # atomic: a crash never leaves half a file in the cache
     return cached.read_text()
