@@ -12,7 +12,7 @@ fresh browser context (cold cache). Measured per run:
 - bytes transferred (encoded, from the DevTools protocol) in all, and for the CSVs alone.
 The presign server caches the manifest for 60 s, as the Lambda does by default (one warm-up load
 per size, not measured). Prints medians as a table with the 10x/1x ratios. The servers are local
-(moto's S3 runs in this process): absolute times are this machine's, not the CDN's or AWS's.
+(moto's S3 runs in a process of its own): absolute times are this machine's, not the CDN's or AWS's.
 """
 
 from __future__ import annotations
