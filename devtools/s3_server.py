@@ -21,6 +21,8 @@ import boto3
 import moto.moto_server.werkzeug_app as moto_app
 from moto.server import ThreadedMotoServer
 
+from devtools.processes import stop
+
 # Dummy credentials: moto accepts any; they only need to exist so botocore can sign requests.
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -77,12 +79,7 @@ def running_s3_server() -> Iterator[S3Server]:
             raise RuntimeError(f"moto's S3 server did not start (exit code {proc.wait(timeout=30)})")
         yield S3Server(endpoint_url=f"http://127.0.0.1:{int(line)}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def serve() -> None:

@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from dashboard.page_server import PageServer
 from dashboard.viz_files import viz_files
+from devtools.processes import stop
 from devtools.s3_server import S3Server, running_s3_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,12 +130,7 @@ def presign_server(
         try:
             yield _wait_until_listening(proc, log)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
             if proc.stdout:
                 proc.stdout.close()
 

@@ -28,6 +28,7 @@ from cdr_dagster.resources.csv_io_manager import utc_date_stamp
 from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes
 from deployment.deploy import load_config
 from devtools.fake_cdr_fyi import FakeCdrFyi
+from devtools.processes import stop
 from devtools.s3_server import S3Server
 from devtools.static_site import serving
 from tests.deployment.conftest import CONFIG_PATH, ROOT
@@ -423,13 +424,6 @@ def test_the_images_command_serves_the_code_location_to_the_oss_workspace(tmp_pa
             timeout=120,
         )
     finally:
-        # how the test tears its server down, not what the test checks: a code server busy on a
-        # loaded machine may outlast a polite stop, and then it is killed
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout=30)  # how the test tears its server down, not what it checks
     assert listing.returncode == 0, listing.stdout + listing.stderr + (tmp_path / "code-server.log").read_text()[-3000:]
     assert "Job: weekly_refresh" in listing.stdout.splitlines()
