@@ -80,6 +80,8 @@ def running_s3_server() -> Iterator[S3Server]:
         yield S3Server(endpoint_url=f"http://127.0.0.1:{int(line)}")
     finally:
         stop(proc)
+        if proc.stdout:
+            proc.stdout.close()
 
 
 def serve() -> None:
