@@ -56,11 +56,20 @@ class OpenedPage:
 
 @pytest.fixture
 def open_page(stack: Stack, browser: Browser):
-    """open_page(host, query, width=1280, **context_options) -> OpenedPage, settled (every component
-    ready or failed)."""
+    """open_page(host, query, width=1280, api_base=None, **context_options) -> OpenedPage, settled
+    (every component ready or failed). ``api_base``: serve this one page load against another
+    presign API (a fault proxy); the stack's own is restored afterwards."""
     contexts = []
 
-    def _open(host: str = EN_HOST, query: str = "", width: int = 1280, **context_options) -> OpenedPage:
+    def _open(
+        host: str = EN_HOST, query: str = "", width: int = 1280, api_base: str | None = None, **context_options
+    ) -> OpenedPage:
+        if api_base is not None:
+            stack.page.api_base = api_base
+            try:
+                return _open(host, query, width, **context_options)
+            finally:
+                stack.page.api_base = stack.api_base
         context = browser.new_context(viewport={"width": width, "height": 900}, **context_options)
         contexts.append(context)
         page = context.new_page()

@@ -451,11 +451,7 @@ def test_api_404_shows_the_error_on_that_chart_only(open_page, stack, restore_fi
 def test_api_500_and_network_failure_show_the_error_on_their_parts(open_page, stack):
     faults = {"processed/orders_for_viz*": "500", "processed/latest_deals*": "unreachable"}
     with FaultProxy(stack.api_base, faults) as proxy:
-        stack.page.api_base = proxy.url
-        try:
-            opened = open_page(EN_HOST)
-        finally:
-            stack.page.api_base = stack.api_base
+        opened = open_page(EN_HOST, api_base=proxy.url)
         page = opened.page
         assert sorted(proxy.broken) == sorted(faults.items())
 
@@ -479,11 +475,7 @@ def test_api_500_and_network_failure_show_the_error_on_their_parts(open_page, st
 def test_page_code_unavailable_marks_every_part_failed(open_page, stack):
     # The snippet's own fallback: the API fails for viz/v2/chart_templates.js itself.
     with FaultProxy(stack.api_base, {"viz/v2/chart_templates.js": "500"}) as proxy:
-        stack.page.api_base = proxy.url
-        try:
-            opened = open_page(EN_HOST)
-        finally:
-            stack.page.api_base = stack.api_base
+        opened = open_page(EN_HOST, api_base=proxy.url)
     page = opened.page
     for selector in (*(f"#{c}" for c in CHARTS), *STATS, "#cdr-ticker"):
         assert state(page, selector) == "error", selector

@@ -19,6 +19,15 @@ from tests.page.helpers import CHARTS, EN_HOST, FIXTURES, SETTLE_TIMEOUT_MS, STA
 pytestmark = pytest.mark.browser
 
 OLD_CODE = FIXTURES / "old_code"
+# what the new embed's loader asks for after chart_templates.js: the rest of the page code
+CODE_KEYS = (
+    "viz/v2/chart.umd.min.js",
+    "viz/v2/chart_templates.css",
+    "viz/v2/cdr_format.js",
+    "viz/v2/cdr_csv.js",
+    "viz/v2/cdr_charts.js",
+    "viz/v2/cdr_page.js",
+)
 DATASETS = ("orders_for_viz", "purchasers_for_viz", "latest_deals", "dollars_spent", "ccn_data", "carbon_pricing")
 
 
@@ -96,14 +105,7 @@ def test_a_page_load_asks_the_presign_api_three_times(open_page, stack):
     assert batches == sorted(
         [
             [*(f"processed/{d}*" for d in DATASETS), "processed/manifest.json"],
-            [
-                "viz/v2/chart.umd.min.js",
-                "viz/v2/chart_templates.css",
-                "viz/v2/cdr_format.js",
-                "viz/v2/cdr_csv.js",
-                "viz/v2/cdr_charts.js",
-                "viz/v2/cdr_page.js",
-            ],
+            list(CODE_KEYS),
         ]
     )
 
@@ -114,11 +116,7 @@ def test_an_api_without_the_batch_route_is_asked_key_by_key(open_page, stack, no
     # CORS headers, or a REST API gateway's 403 without them): the loader asks each key on the
     # single route, and the page draws everything.
     with FaultProxy(stack.api_base, no_batch_route=no_batch_route) as proxy:
-        stack.page.api_base = proxy.url
-        try:
-            opened = open_page(EN_HOST)
-        finally:
-            stack.page.api_base = stack.api_base
+        opened = open_page(EN_HOST, api_base=proxy.url)
     page = opened.page
     assert proxy.batch_refused == 2
     for selector in (*(f"#{c}" for c in CHARTS), *STATS, "#cdr-ticker", "#cdr-last-updated"):
@@ -132,12 +130,7 @@ def test_an_api_without_the_batch_route_is_asked_key_by_key(open_page, stack, no
             "viz/v2/chart_templates.js",
             *(f"processed/{d}*" for d in DATASETS),
             "processed/manifest.json",
-            "viz/v2/chart.umd.min.js",
-            "viz/v2/chart_templates.css",
-            "viz/v2/cdr_format.js",
-            "viz/v2/cdr_csv.js",
-            "viz/v2/cdr_charts.js",
-            "viz/v2/cdr_page.js",
+            *CODE_KEYS,
         ]
     )
     assert [e for e in opened.console_errors if e.startswith("pageerror")] == []
