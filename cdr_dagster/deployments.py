@@ -16,7 +16,7 @@ import dagster as dg
 from cdr_dagster.config import BUCKET_ENV_VAR, DEPLOYMENT_ENV_VAR, DEPLOYMENTS
 from cdr_dagster.resources.cdr_fyi_api import DEFAULT_BASE_URL, TOKEN_ENV_VAR, CdrFyiApi
 from cdr_dagster.resources.cdr_fyi_site import DEFAULT_SITE_URL, CdrFyiSite
-from cdr_dagster.resources.csv_io_manager import CsvIOManager
+from cdr_dagster.resources.csv_io_manager import CsvIOManager, StagedFileLoader
 from cdr_dagster.resources.input_files import CarbonPricingFile, CcnCompaniesFile
 from cdr_dagster.resources.quality_thresholds import QualityThresholds
 from cdr_dagster.resources.slack import WEBHOOK_ENV_VAR, SlackWebhook
@@ -36,6 +36,7 @@ def _shared(storage: Any, api: CdrFyiApi, site: CdrFyiSite, samples: bool) -> di
     return {
         "storage": storage,
         "io_manager": CsvIOManager(storage=storage),
+        "staged_files": StagedFileLoader(storage=storage),
         "cdr_fyi_api": api,
         "dollars_spent_source": site,
         "ccn_input": CcnCompaniesFile(storage=storage, sample_fallback=samples),

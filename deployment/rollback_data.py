@@ -1,25 +1,31 @@
-"""Put the previous published manifest back: ``deployment/deploy.py rollback-data test|prod``.
+"""Put the previous published week back: ``deployment/deploy.py rollback-data test|prod``.
 
 The page and the presign function read only ``processed/manifest.json``; it names the one
-published key of each dataset. Each publication first writes an identical archive copy at
-``processed/manifests/<YYYYMMDDTHHMMSSZ>.json`` (UTC time of generation), then switches the
-manifest. So rolling the data back is putting an archive's bytes back at the manifest's key, and
-"the previous one" is the newest archive older than the archive byte-identical to the live
-manifest. Nothing else is written: no new archive, no CSV; a second roll-back goes one further
-back, and ``--to <archive key>`` goes anywhere (forward again too).
+published key of each dataset, and its stamp (``generated_at`` as ``YYYYMMDDTHHMMSSZ``) names the
+week's gates' baseline, ``raw/published/<stamp>/`` (the next run's checks compare with it). Each
+publication writes its baseline under its stamp, switches the manifest, then archives it at
+``processed/manifests/<stamp>.json``. So rolling a whole week back is putting an archive's bytes
+back at the manifest's key: the page's data and the baseline switch together, in one write.
+"The previous one" is the newest archive older than the live manifest's stamp. Nothing else is
+written; a second roll-back goes one further back, and ``--to <archive key>`` goes anywhere
+(forward again too).
 
 It refuses, with one sentence and before writing, when there is nothing to roll back to, when
-the target is not an archive of the manifest's shape, or when a dataset key it names is no longer
-in the bucket (the page would get 404s). The write is conditional on the manifest still being the
-one read (``If-Match``), so a publication that lands meanwhile is not silently undone.
+the target is not an archive of the manifest's shape, of this deployment, dated no later than
+now, when a file it names (a dataset or a baseline input) is missing or no longer has its
+recorded SHA-256, or while a publication is in progress. The write is conditional on the
+manifest still being the one read (``If-Match``), so a publication that lands meanwhile is not
+silently undone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -32,8 +38,14 @@ MANIFEST_KEY = "processed/manifest.json"
 ARCHIVE_PREFIX = "processed/manifests/"
 ARCHIVE_KEY = re.compile(r"^processed/manifests/(?P<stamp>\d{8}T\d{6}Z)\.json$")
 DATASET_KEY = re.compile(r"^processed/[a-z0-9_]+\.csv$")
+BASELINE_PREFIX = "raw/published/"
+BASELINE_RECORD = "inputs.json"
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 MANIFEST_VERSION = 1
 MAX_MANIFEST_BYTES = 256 * 1024  # what the presign function accepts
+#: A baseline newer than the live week, younger than this and not yet live is a publication in
+#: progress (one takes seconds); older, it is what a killed one left (the next one removes it).
+PUBLICATION_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -67,7 +79,7 @@ def _archives(s3: Any, bucket: str) -> list[Archive]:
 
 
 def _read(s3: Any, bucket: str, key: str) -> tuple[bytes, str] | None:
-    """The object's bytes and ETag, or None when it does not exist."""
+    """The object's bytes and ETag, or None when it does not exist (every read goes through here)."""
     try:
         response = s3.get_object(Bucket=bucket, Key=key)
     except ClientError as error:
@@ -77,14 +89,39 @@ def _read(s3: Any, bucket: str, key: str) -> tuple[bytes, str] | None:
     return response["Body"].read(), response["ETag"]
 
 
-def _exists(s3: Any, bucket: str, key: str) -> bool:
+def stamp_of(body: bytes) -> str | None:
+    """The stamp of the publication that wrote a manifest (its ``generated_at``), or None."""
     try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True
+        generated = datetime.strptime(str(json.loads(body)["generated_at"]), "%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, KeyError, TypeError):
+        return None
+    return generated.strftime(STAMP_FORMAT)
+
+
+def _baseline_files(s3: Any, bucket: str, stamp: str, where: str) -> dict[str, tuple[str, str]]:
+    """``{input: (key, sha256)}`` of the gates' baseline archived under ``stamp``."""
+    record_key = f"{BASELINE_PREFIX}{stamp}/{BASELINE_RECORD}"
+    found = _read(s3, bucket, record_key)
+    if found is None:
+        raise Refused(f"cannot roll back to {where}: its gates' baseline {record_key} does not exist")
+    try:
+        inputs = json.loads(found[0])["inputs"]
+        return {str(name): (str(entry["key"]), str(entry["sha256"])) for name, entry in inputs.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise Refused(f"cannot roll back to {where}: {record_key} is not a baseline record") from None
+
+
+def _publication_in_progress(s3: Any, bucket: str, live_stamp: str | None, archived: set[str], now: datetime) -> str | None:
+    """The baseline record of a publication that started recently and has not gone live yet
+    (newer than the live week, not archived)."""
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=BASELINE_PREFIX):
+        for item in page.get("Contents", []):
+            stamp, _, name = item["Key"].removeprefix(BASELINE_PREFIX).partition("/")
+            recent = now - item["LastModified"] < timedelta(seconds=PUBLICATION_SECONDS)
+            newer = live_stamp is None or stamp > live_stamp
+            if name == BASELINE_RECORD and newer and stamp not in archived and recent:
+                return str(item["Key"])
+    return None
 
 
 def dataset_keys(body: bytes, where: str) -> dict[str, str]:
@@ -124,57 +161,74 @@ def _changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
     return lines
 
 
-def plan_rollback(s3: Any, bucket: str, to: str | None) -> Rollback:
+def _verified(s3: Any, bucket: str, target: Archive, body: bytes, deployment: str, now: datetime) -> dict[str, str]:
+    """The archive's dataset keys, once it is this deployment's, not from the future, and every
+    file it names (datasets and baseline) has its recorded SHA-256; Refused otherwise."""
+    where = target.key
+    keys = dataset_keys(body, where)
+    owner = json.loads(body).get("deployment")
+    if owner != deployment:
+        raise Refused(f"cannot roll back to {where}: it was published by deployment {owner!r}, not {deployment!r}")
+    if target.stamp > now.strftime(STAMP_FORMAT) or stamp_of(body) != target.stamp:
+        raise Refused(f"cannot roll back to {where}: it is dated {stamp_of(body) or '?'}, later than now or not its name")
+    expected = {key: str(entry.get("sha256")) for key, entry in ((k, json.loads(body)["datasets"][n]) for n, k in keys.items())}
+    expected |= dict(_baseline_files(s3, bucket, target.stamp, where).values())
+    missing, changed = [], []
+    for key, sha256 in sorted(expected.items()):
+        found = _read(s3, bucket, key)
+        if found is None:
+            missing.append(key)
+        elif hashlib.sha256(found[0]).hexdigest() != sha256:
+            changed.append(key)
+    if missing:
+        raise Refused(f"cannot roll back to {where}: files it names no longer exist in s3://{bucket}/: {', '.join(missing)}")
+    if changed:
+        raise Refused(f"cannot roll back to {where}: files it names no longer have their recorded SHA-256: {', '.join(changed)}")
+    return keys
+
+
+def plan_rollback(s3: Any, bucket: str, to: str | None, deployment: str, now: datetime | None = None) -> Rollback:
     """Find what to put back and check it can be served; Refused when it cannot."""
+    now = now or datetime.now(UTC)
     live = _read(s3, bucket, MANIFEST_KEY)
     if live is None:
         raise Refused(f"nothing to roll back: s3://{bucket}/{MANIFEST_KEY} does not exist (nothing is published)")
     live_body, live_etag = live
-    archives = _archives(s3, bucket)
-    live_archive = None
-    bodies: dict[str, bytes] = {}
-    for archive in reversed(archives):  # newest first: the live one is usually the newest
-        found = _read(s3, bucket, archive.key)
-        if found is not None:
-            bodies[archive.key] = found[0]
-            if found[0] == live_body:
-                live_archive = archive
-                break
+    live_stamp = stamp_of(live_body)
+    archives = {a.stamp: a for a in _archives(s3, bucket)}
+    in_progress = _publication_in_progress(s3, bucket, live_stamp, set(archives), now)
+    if in_progress:
+        raise Refused(
+            f"not rolled back: a publication is in progress ({in_progress} was written less than "
+            f"{PUBLICATION_SECONDS // 60} minutes ago and is not live yet); wait for its run to finish, then run the "
+            "command again"
+        )
+    live_archive = archives.get(live_stamp) if live_stamp else None
 
     if to is not None:
         match = ARCHIVE_KEY.match(to)
         if not match:
             raise Refused(f"--to {to} is not an archived manifest key: expected {ARCHIVE_PREFIX}<YYYYMMDDTHHMMSSZ>.json")
         target = Archive(to, match["stamp"])
-        if target.key not in bodies:
-            found = _read(s3, bucket, target.key)
-            if found is None:
-                raise Refused(f"cannot roll back to {to}: there is no such archive in s3://{bucket}/")
-            bodies[target.key] = found[0]
-        if bodies[target.key] == live_body:
+        if target.stamp == live_stamp:
             raise Refused(f"nothing to roll back: {to} is already the live manifest")
     else:
-        if live_archive is None:
+        if live_stamp is None:
             raise Refused(
-                f"nothing to roll back to: the live manifest matches no archive under {ARCHIVE_PREFIX}, so which "
-                "one came before it is unknown; choose one with --to <archive key>"
+                "nothing to roll back to: the live manifest has no generation time, so which archive came before it "
+                "is unknown; choose one with --to <archive key>"
             )
-        older = [a for a in archives if a.stamp < live_archive.stamp]
+        older = [a for stamp, a in sorted(archives.items()) if stamp < live_stamp]
         if not older:
-            raise Refused(f"nothing to roll back to: the live manifest is the oldest archive ({live_archive.key})")
+            raise Refused(
+                f"nothing to roll back to: no archive under {ARCHIVE_PREFIX} is older than the live manifest ({live_stamp})"
+            )
         target = older[-1]
-        found = _read(s3, bucket, target.key)
-        if found is None:  # deleted between the listing and now
-            raise Refused(f"cannot roll back to {target.key}: it was deleted while looking")
-        bodies[target.key] = found[0]
-
-    target_body = bodies[target.key]
-    keys = dataset_keys(target_body, target.key)
-    missing = [f"{key} ({name})" for name, key in sorted(keys.items()) if not _exists(s3, bucket, key)]
-    if missing:
-        raise Refused(
-            f"cannot roll back to {target.key}: its dataset keys no longer exist in s3://{bucket}/: {', '.join(missing)}"
-        )
+    found = _read(s3, bucket, target.key)
+    if found is None:
+        raise Refused(f"cannot roll back to {target.key}: there is no such archive in s3://{bucket}/")
+    target_body = found[0]
+    keys = _verified(s3, bucket, target, target_body, deployment, now)
     return Rollback(
         bucket=bucket,
         live_body=live_body,
@@ -196,7 +250,7 @@ def _generated(body: bytes) -> str:
 
 def describe(rollback: Rollback, deployment: str, dry_run: bool) -> list[str]:
     """The summary: which manifest was live, which is (or would be) live now, what changes."""
-    live = rollback.live_archive.key if rollback.live_archive else f"{MANIFEST_KEY} (matches no archive)"
+    live = rollback.live_archive.key if rollback.live_archive else f"{MANIFEST_KEY} (not archived)"
     before, after = ("live:", "would be live:") if dry_run else ("was live:", "live now:")
     lines = [
         f"rollback-data {deployment}: bucket {rollback.bucket}",
@@ -237,7 +291,8 @@ def next_steps(rollback: Rollback, deployment: str, dry_run: bool) -> list[str]:
         "  - the presign function serves it within PRESIGN_MANIFEST_CACHE_SECONDS (60 s by default), and from then "
         'on only the versions it lists: reload the page, check "Last updated" and the charts',
         "  - pause weekly_refresh_schedule in the Dagster UI until the cause is fixed, or the next run publishes again",
-        "  - the restored manifest is the baseline of the next run's quality gates",
+        "  - the restored week (its data and its gates' baseline) is what the next run is judged against and must be "
+        "newer than: start a fresh refresh once the cause is fixed",
     ]
     if rollback.live_archive:
         lines.append(f"  - undo: python3 deployment/deploy.py rollback-data {deployment} --to {rollback.live_archive.key}")
@@ -246,7 +301,7 @@ def next_steps(rollback: Rollback, deployment: str, dry_run: bool) -> list[str]:
 
 def run(s3: Any, bucket: str, deployment: str, to: str | None, dry_run: bool, say: Callable[[str], None]) -> None:
     """The whole command: plan, (unless dry_run) write, then print the summary and what next."""
-    rollback = plan_rollback(s3, bucket, to)
+    rollback = plan_rollback(s3, bucket, to, deployment)
     if not dry_run:
         apply(s3, rollback)
     for line in describe(rollback, deployment, dry_run) + next_steps(rollback, deployment, dry_run):

@@ -19,7 +19,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.domain.published import Published, read_published
+from cdr_dagster.domain.published import BASELINE_METADATA_KEY, Published, read_published
 from cdr_dagster.domain.quality import Outcome
 from cdr_dagster.resources.quality_thresholds import QualityThresholds
 from cdr_dagster.resources.storage import Storage
@@ -53,11 +53,16 @@ class Gate:
     reads: tuple[str, ...] = ()  # other assets the rule compares with
 
 
-def check_result(outcome: Outcome, asset: str, name: str, warning: bool = False) -> dg.AssetCheckResult:
-    """A quality rule's outcome as a Dagster check result (lists and dicts as JSON metadata)."""
+def check_result(
+    outcome: Outcome, asset: str, name: str, warning: bool = False, baseline: str | None = None
+) -> dg.AssetCheckResult:
+    """A quality rule's outcome as a Dagster check result (lists and dicts as JSON metadata),
+    naming the publication it was judged against (the publication compares it with what is live)."""
     metadata = {
         k: dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v for k, v in outcome.metadata.items() if v is not None
     }
+    if baseline is not None:
+        metadata[BASELINE_METADATA_KEY] = baseline
     return dg.AssetCheckResult(
         asset_key=dg.AssetKey(asset),
         check_name=name,
@@ -98,6 +103,7 @@ def asset_gates(asset: str, gates: Sequence[Gate]) -> dg.AssetChecksDefinition:
         selected = {key.name for key in context.selected_asset_check_keys}
         for gate in gates:
             if gate.name in selected:
-                yield check_result(gate.rule(inputs), asset, gate.name, warning=not gate.blocking)
+                outcome = gate.rule(inputs)
+                yield check_result(outcome, asset, gate.name, warning=not gate.blocking, baseline=inputs.published.stamp)
 
     return evaluate

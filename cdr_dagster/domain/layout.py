@@ -16,15 +16,13 @@ from typing import Final
 RAW_PREFIX: Final = "raw"
 STAGING_PREFIX: Final = "staging"
 PUBLISHED_PREFIX: Final = "processed"
-#: A copy of each raw input the published datasets were built from (next week's baseline).
+#: The gates' baseline of each publication, under its stamp: a copy of each raw input the
+#: published datasets were built from, and ``inputs.json``, the private record of them (rows,
+#: columns, SHA-256, when their pulls started). Never public.
 PUBLISHED_INPUTS_PREFIX: Final = "raw/published"
-#: The private record of that baseline (row counts and columns of each input); never public.
-PUBLISHED_INPUTS_KEY: Final = "raw/published/inputs.json"
 MANIFEST_KEY: Final = "processed/manifest.json"
-#: Every manifest ever published, by generation time: what a roll-back puts back.
+#: Every manifest that went live, under its stamp: what a roll-back puts back.
 MANIFEST_ARCHIVE_PREFIX: Final = "processed/manifests"
-#: Held by the one publication running (its run id and expiry); private, never served.
-PUBLICATION_LOCK_KEY: Final = "staging/publication.lock"
 
 #: Hand-dropped inputs (a person puts them there; the pipeline only reads them).
 CCN_INPUT_KEY: Final = "raw/ccn_companies.csv"
@@ -32,7 +30,8 @@ CARBON_PRICING_INPUT_KEY: Final = "raw/world_bank_carbon_pricing.csv"
 
 # <stem>_YYYYMMDD.csv, or <stem>_YYYYMMDD_<n>.csv for the n-th version of the same day (n >= 2)
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # Dagster's are UUIDs
-_DATED = re.compile(r"^(?P<stem>.+?)_(?P<date>\d{8})(?:_(?P<seq>[1-9]\d{0,2}))?\.csv$")
+_DATED = re.compile(r"^(?P<stem>.+?)_(?P<date>\d{8})(?:_(?P<seq>[1-9]\d*))?\.csv$")
+_STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
 @dataclass(frozen=True, order=True)
@@ -68,13 +67,36 @@ def run_key(prefix: str, run_id: str, stem: str, date: str) -> str:
     return f"{prefix}/{run_id}/{stem}_{date}.csv"
 
 
-def newest_dated(keys: list[str], stem: str, today: str | None = None) -> DatedKey | None:
-    """The newest dated version of ``stem`` among ``keys``, ignoring any dated after ``today``
-    (a stray future-dated file must never win "newest" forever)."""
-    today = today or utc_date_stamp()
-    found = [d for d in map(parse_dated_key, keys) if d and d.stem == stem and d.date <= today]
-    return max(found) if found else None
+def next_dated_key(prefix: str, stem: str, date: str, existing: list[str]) -> str:
+    """``<prefix>/<stem>_<date>.csv``, or ``..._<date>_<n>.csv`` after the highest version of that
+    day among ``existing`` (no upper bound: a published key is never reused, however many
+    publications a day brings)."""
+    same_day = [d.seq for d in map(parse_dated_key, existing) if d and d.stem == stem and d.date == date]
+    return dated_key(prefix, stem, date, max(same_day, default=0) + 1)
 
 
-def manifest_archive_key(generated_at: datetime) -> str:
-    return f"{MANIFEST_ARCHIVE_PREFIX}/{generated_at.strftime('%Y%m%dT%H%M%SZ')}.json"
+def stamp(moment: datetime) -> str:
+    """A publication's stamp: its manifest's generation time, ``YYYYMMDDTHHMMSSZ`` (UTC)."""
+    return moment.astimezone(UTC).strftime(_STAMP_FORMAT)
+
+
+def parse_stamp(value: str) -> datetime:
+    return datetime.strptime(value, _STAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def manifest_archive_key(publication: str) -> str:
+    """The archived copy of the manifest of the publication stamped ``publication``."""
+    return f"{MANIFEST_ARCHIVE_PREFIX}/{publication}.json"
+
+
+def baseline_prefix(publication: str) -> str:
+    """Where the gates' baseline of the publication stamped ``publication`` lives."""
+    return f"{PUBLISHED_INPUTS_PREFIX}/{publication}"
+
+
+def baseline_record_key(publication: str) -> str:
+    return f"{baseline_prefix(publication)}/inputs.json"
+
+
+def baseline_input_key(publication: str, asset: str) -> str:
+    return f"{baseline_prefix(publication)}/{asset}.csv"

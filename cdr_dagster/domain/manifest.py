@@ -4,7 +4,8 @@ It names, for each dataset the page reads, its newest published key, row count, 
 time and source (live or sample). The presign Lambda answers "newest version" requests from it
 without listing the bucket, and the page shows "Last updated" from it. It is public (the page may
 read it), so it names only published datasets: the raw inputs' baseline is kept apart, in the
-private ``raw/published/inputs.json``.
+private ``raw/published/<stamp>/inputs.json``, found from the manifest's ``generated_at`` (its
+stamp): switching the manifest switches the baseline with it, in one write.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+
+from cdr_dagster.domain.layout import stamp
 
 MANIFEST_VERSION = 1
 
@@ -44,9 +48,15 @@ def manifest_entry(key: str, data: bytes, updated_at: datetime, source: str) -> 
 
 
 def input_entry(key: str, data: bytes) -> dict[str, Any]:
-    """A raw input of the publication: where it is, its rows and columns (next week's baseline)."""
+    """A raw input of the publication: where it is, its rows, columns and SHA-256 (next week's
+    baseline)."""
     frame = _text_frame(data)
-    return {"key": key, "rows": len(frame), "columns": [str(c) for c in frame.columns]}
+    return {
+        "key": key,
+        "rows": len(frame),
+        "columns": [str(c) for c in frame.columns],
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
 
 
 def build_manifest(entries: dict[str, dict[str, Any]], deployment: str, generated_at: datetime) -> dict[str, Any]:
@@ -58,9 +68,41 @@ def build_manifest(entries: dict[str, dict[str, Any]], deployment: str, generate
     }
 
 
-def inputs_record(inputs: dict[str, dict[str, Any]], generated_at: datetime) -> dict[str, Any]:
-    """The private record of the raw inputs a publication was built from (next week's baseline)."""
-    return {"generated_at": _iso(generated_at), "inputs": dict(sorted(inputs.items()))}
+@dataclass(frozen=True)
+class Pulled:
+    """When a week's pulls started, and in which run: what orders two weeks."""
+
+    at: datetime
+    run_id: str
+
+    def describe(self) -> str:
+        return f"pulled from {_iso(self.at)} by run {self.run_id}"
+
+
+def inputs_record(inputs: dict[str, dict[str, Any]], generated_at: datetime, pulled: Pulled) -> dict[str, Any]:
+    """The private record of the raw inputs a publication was built from (next week's baseline),
+    and when their pulls started (a later publication must not be older)."""
+    return {
+        "generated_at": _iso(generated_at),
+        "pulled_at": pulled.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "pulled_by_run": pulled.run_id,
+        "inputs": dict(sorted(inputs.items())),
+    }
+
+
+def recorded_pull(record: dict[str, Any] | None) -> Pulled | None:
+    """The pull a baseline record names, or None (nothing published yet)."""
+    if not record or not record.get("pulled_at"):
+        return None
+    moment = datetime.fromisoformat(str(record["pulled_at"]).replace("Z", "+00:00"))
+    return Pulled(moment, str(record.get("pulled_by_run") or "?"))
+
+
+def publication_stamp(manifest: dict[str, Any] | None) -> str | None:
+    """The stamp of the publication that wrote ``manifest`` (its archive and baseline are under it)."""
+    if not manifest or not manifest.get("generated_at"):
+        return None
+    return stamp(datetime.strptime(str(manifest["generated_at"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:

@@ -1,8 +1,9 @@
 """What the page is serving now: the last manifest and the files it names.
 
 The quality gates compare a new week with it (row counts, columns, dollars spent), and the
-"what changed this week" summary diffs against it. It changes only when a publication succeeds,
-so a bad week never becomes the baseline of the next one.
+"what changed this week" summary diffs against it. The manifest names it: its stamp leads to the
+inputs' baseline archived with it, so it changes only when the manifest does (a publication, or
+a roll-back), and a bad week never becomes the baseline of the next one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from typing import Any, Protocol
 import pandas as pd
 
 from cdr_dagster.domain.csv_format import csv_bytes_to_frame
-from cdr_dagster.domain.layout import MANIFEST_KEY, PUBLISHED_INPUTS_KEY
+from cdr_dagster.domain.layout import MANIFEST_KEY, baseline_record_key
+from cdr_dagster.domain.manifest import Pulled, publication_stamp, recorded_pull
+
+#: Check metadata naming the publication a gate judged the week against ("none": nothing published).
+BASELINE_METADATA_KEY = "baseline"
+NOTHING_PUBLISHED = "none"
 
 
 class ReadableStorage(Protocol):
@@ -25,6 +31,8 @@ class ReadableStorage(Protocol):
 
     def read_bytes(self, key: str) -> bytes: ...
 
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None: ...
+
 
 @dataclass(frozen=True)
 class Published:
@@ -33,6 +41,16 @@ class Published:
     inputs: dict[str, Any] | None = None
     # bytes already in hand for some keys (the publication step just wrote them): not read again
     known: Mapping[str, bytes] = field(default_factory=dict)
+    version: str | None = None  # the manifest's version as read (a publication replaces only that one)
+
+    @property
+    def stamp(self) -> str:
+        """Which publication this is (its manifest's stamp), or "none"."""
+        return publication_stamp(self.manifest) or NOTHING_PUBLISHED
+
+    @property
+    def pulled(self) -> Pulled | None:
+        return recorded_pull(self.inputs)
 
     def input_entry(self, asset: str) -> dict[str, Any] | None:
         return ((self.inputs or {}).get("inputs") or {}).get(asset)
@@ -72,8 +90,10 @@ def _json(storage: ReadableStorage, key: str) -> dict[str, Any] | None:
 
 
 def read_published(storage: ReadableStorage) -> Published:
-    manifest = _json(storage, MANIFEST_KEY)
-    inputs = _json(storage, PUBLISHED_INPUTS_KEY)
-    if inputs is None and manifest and "inputs" in manifest:
-        inputs = {"inputs": manifest["inputs"]}  # a manifest written before the baseline moved out
-    return Published(storage, manifest, inputs)
+    live = storage.read_versioned(MANIFEST_KEY)
+    if live is None:
+        return Published(storage, None)
+    manifest = json.loads(live[0])
+    stamp = publication_stamp(manifest)
+    inputs = _json(storage, baseline_record_key(stamp)) if stamp else None
+    return Published(storage, manifest, inputs, version=live[1])

@@ -46,14 +46,26 @@ class S3Storage(Storage):
         self._client().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def create_if_absent(self, key: str, data: bytes, content_type: str = "text/csv") -> bool:
+        return self.replace_if(key, data, None, content_type)
+
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
         client = self._client()
         try:
-            # S3's conditional write: refused (412, or 409 while a racing write is in flight)
-            # when the key exists
-            client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, IfNoneMatch="*")
+            response = client.get_object(Bucket=self.bucket, Key=key)
+        except client.exceptions.NoSuchKey:
+            return None
+        return response["Body"].read(), response["ETag"]
+
+    def replace_if(self, key: str, data: bytes, version: str | None, content_type: str = "text/csv") -> bool:
+        client = self._client()
+        condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
+        try:
+            client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **condition)
             return True
         except client.exceptions.ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+            # S3's conditional write: 412 when the condition fails, 409 while a racing write is in
+            # flight, 404 when an IfMatch key has been deleted meanwhile
+            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey"):
                 return False
             raise
 
@@ -76,15 +88,6 @@ class S3Storage(Storage):
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             keys.extend(item["Key"] for item in page.get("Contents", []))
         return sorted(keys)
-
-    def copy_key(self, source: str, destination: str, content_type: str = "text/csv") -> None:
-        self._client().copy_object(
-            Bucket=self.bucket,
-            Key=destination,
-            CopySource={"Bucket": self.bucket, "Key": source},
-            ContentType=content_type,
-            MetadataDirective="REPLACE",
-        )
 
     def last_modified(self, key: str) -> float:
         return self._client().head_object(Bucket=self.bucket, Key=key)["LastModified"].timestamp()

@@ -3,19 +3,21 @@
 Both expose the same small set of byte-level operations on keys such as
 ``raw/cdr_fyi_orders_20261127.csv``, so the IO manager, the publication step and the tests do not
 care which one they talk to. Writes are atomic: a reader sees the old object or the new one,
-never half a file.
+never half a file. Two conditional writes make publication safe without a lock: create a key
+only if it is absent, and replace a key only if it still holds the version read (S3's
+``IfNoneMatch`` / ``IfMatch``; a short ``flock`` around compare-and-rename locally).
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
-
-from cdr_dagster.domain.layout import newest_dated
 
 
 class Storage(dg.ConfigurableResource):
@@ -43,20 +45,21 @@ class Storage(dg.ConfigurableResource):
 
     def create_if_absent(self, key: str, data: bytes, content_type: str = "text/csv") -> bool:
         """Write ``key`` only if nothing is there, atomically: of two writers racing, exactly one
-        gets True (what a lock needs)."""
+        gets True (a published key is never overwritten)."""
         raise NotImplementedError
 
     def delete(self, key: str) -> None:
         """Remove ``key``; nothing happens when it is not there."""
         raise NotImplementedError
 
-    def copy_key(self, source: str, destination: str, content_type: str = "text/csv") -> None:
-        self.write_bytes(destination, self.read_bytes(source), content_type)
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        """The bytes of ``key`` and a version token for :meth:`replace_if`, or None when absent."""
+        raise NotImplementedError
 
-    def newest_dated_key(self, prefix: str, stem: str) -> str | None:
-        """The newest ``<prefix>/<stem>_YYYYMMDD[_n].csv`` dated today or earlier, or None."""
-        found = newest_dated(self.list_keys(f"{prefix}/{stem}_"), stem)
-        return found.key if found else None
+    def replace_if(self, key: str, data: bytes, version: str | None, content_type: str = "text/csv") -> bool:
+        """Write ``key`` only if it still holds ``version`` (from :meth:`read_versioned`; None: only
+        if absent), atomically: False, and nothing written, when another writer got there first."""
+        raise NotImplementedError
 
 
 class LocalStorage(Storage):
@@ -89,6 +92,30 @@ class LocalStorage(Storage):
         except FileExistsError:
             return False
         finally:
+            tmp.unlink(missing_ok=True)
+
+    def read_versioned(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            data = self.read_bytes(key)
+        except FileNotFoundError:
+            return None
+        return data, hashlib.sha256(data).hexdigest()
+
+    def replace_if(self, key: str, data: bytes, version: str | None, content_type: str = "text/csv") -> bool:
+        path = self._path(key)
+        tmp = _written_beside(path, data)
+        # compare and rename under a lock on the folder itself: the kernel drops it when its
+        # holder dies, so a killed writer blocks no one, and no lock file is left behind
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            current = self.read_versioned(key)
+            if (current[1] if current else None) != version:
+                return False
+            os.replace(tmp, path)
+            return True
+        finally:
+            os.close(folder)
             tmp.unlink(missing_ok=True)
 
     def delete(self, key: str) -> None:

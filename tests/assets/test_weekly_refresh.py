@@ -30,23 +30,24 @@ BUCKET = "cdr-dashboard-test"
 RAW_TABLES = ("marketplaces", "orders", "purchasers", "suppliers")
 
 
-def expected_keys(stamp: str, run_id: str) -> set[str]:
-    """What one run writes: its own raw and staged files under its run id, the published ones."""
+def expected_keys(stamp: str, run_id: str, publication: str) -> set[str]:
+    """What one run writes: its own raw and staged files under its run id, the published ones,
+    the manifest's archive and the gates' baseline under the publication's stamp."""
     return (
         {f"raw/{run_id}/cdr_fyi_{t}_{stamp}.csv" for t in RAW_TABLES}
         | {f"raw/{run_id}/ccn_companies_{stamp}.csv"}
         | {f"staging/{run_id}/{d}_{stamp}.csv" for d in DATASETS}
         | {f"processed/{d}_{stamp}.csv" for d in DATASETS}
-        | {"processed/manifest.json", "raw/published/inputs.json"}
-        | {f"raw/published/{asset}.csv" for asset in INPUT_ASSETS}
+        | {"processed/manifest.json", f"processed/manifests/{publication}.json"}
+        | {f"raw/published/{publication}/inputs.json"}
+        | {f"raw/published/{publication}/{asset}.csv" for asset in INPUT_ASSETS}
     )
 
 
-def without_archive(keys: set[str]) -> set[str]:
-    """The keys, less the one archived manifest (its name is the publication's time)."""
-    archived = {k for k in keys if k.startswith("processed/manifests/")}
-    assert len(archived) == 1, archived
-    return keys - archived
+def publication_of(keys: set[str]) -> str:
+    """The stamp of the one publication among the keys (its manifest's generation time)."""
+    [archived] = [k for k in keys if k.startswith("processed/manifests/")]
+    return archived.removeprefix("processed/manifests/").removesuffix(".json")
 
 
 def test_the_code_location_loads_as_dagster_dev_loads_it(tmp_path: Path) -> None:
@@ -80,7 +81,7 @@ def test_local_sample_refresh_writes_every_csv_and_the_manifest(tmp_path: Path, 
     assert result.success
     stamp = utc_date_stamp()
     written = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
-    assert without_archive(written) == expected_keys(stamp, result.run_id)
+    assert written == expected_keys(stamp, result.run_id, publication_of(written))
 
     orders = pd.read_csv(tmp_path / f"raw/{result.run_id}/cdr_fyi_orders_{stamp}.csv", dtype=str)
     snapshot_ids = [o["order_id"] for o in sample_tables()["orders"]]
@@ -175,7 +176,10 @@ def test_test_deployment_refresh_writes_the_same_keys_to_s3(s3, tmp_path: Path) 
     stamp = utc_date_stamp()
     keys = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]}
     [run_id] = {k.split("/")[1] for k in keys if k.startswith("staging/")}
-    assert without_archive(keys) == expected_keys(stamp, run_id) | {"raw/ccn_companies.csv", "raw/world_bank_carbon_pricing.csv"}
+    assert keys == expected_keys(stamp, run_id, publication_of(keys)) | {
+        "raw/ccn_companies.csv",
+        "raw/world_bank_carbon_pricing.csv",
+    }
     manifest = json.loads(client.get_object(Bucket=BUCKET, Key="processed/manifest.json")["Body"].read())
     assert manifest["deployment"] == "test"
     assert {d: e["source"] for d, e in manifest["datasets"].items()} == {

@@ -101,7 +101,7 @@ def test_test_and_prod_instances_are_the_same_configuration() -> None:
             },
             "run_monitoring": {"enabled": True},
             "run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False},
-            "concurrency": {"runs": {"max_concurrent_runs": 1}},
+            "concurrency": {"runs": {"max_concurrent_runs": 1}, "pools": {"default_limit": 1}},
             "telemetry": {"enabled": False},
         }
     )
@@ -117,6 +117,8 @@ def test_deployed_instances_retry_and_monitor_runs_like_the_local_one() -> None:
     assert local["run_retries"]["retry_on_asset_or_op_failure"] is False
     assert deployed["run_retries"] == {**local["run_retries"], "max_retries": 2}
     assert deployed["run_monitoring"] == local["run_monitoring"] == {"enabled": True}
+    # one publication at a time (the dashboard_publication pool), here and deployed
+    assert deployed["concurrency"]["pools"] == local["concurrency"]["pools"] == {"default_limit": 1}
 
 
 @pytest.mark.postgres

@@ -1,7 +1,8 @@
-"""``deployment/deploy.py rollback-data`` (#13.11, D4) on moto's S3 server, run as the team runs
-it: publications are built here as the pipeline leaves them (dated CSVs, an archive copy of each
-manifest under processed/manifests/, then the manifest), and the command puts the previous one
-back, or refuses with one sentence and writes nothing."""
+"""``deployment/deploy.py rollback-data`` (#13.11, D4, #18.3) on moto's S3 server, run as the team
+runs it: publications are built here as the pipeline leaves them (dated CSVs, the gates' baseline
+under the publication's stamp, the manifest, then its archive under processed/manifests/), and
+the command puts the previous week back, data and baseline together, or refuses with one
+sentence and writes nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from datetime import UTC, datetime
 import pytest
 
 from cdr_dagster.domain import layout
-from cdr_dagster.domain.manifest import MANIFEST_VERSION, build_manifest, manifest_bytes, manifest_entry
+from cdr_dagster.domain.manifest import (
+    MANIFEST_VERSION,
+    Pulled,
+    build_manifest,
+    input_entry,
+    inputs_record,
+    manifest_bytes,
+    manifest_entry,
+)
 from deployment import rollback_data
 from deployment.errors import Refused
 from tests.deployment.conftest import Aws, Checkout
@@ -25,17 +34,29 @@ def archive(stamp: str) -> str:
     return f"processed/manifests/{stamp}.json"
 
 
-def publish(aws: Aws, stamp: str, datasets: dict[str, str], *, archive_it: bool = True) -> bytes:
-    """One publication as the pipeline writes it: the CSVs, the archive copy, then the manifest."""
+def orders_input(stamp: str) -> bytes:
+    return f"order_id,week\no-1,{stamp}\n".encode()
+
+
+def publish(
+    aws: Aws, stamp: str, datasets: dict[str, str], *, archive_it: bool = True, deployment: str = "test", switch: bool = True
+) -> bytes:
+    """One publication as the pipeline writes it: the CSVs and the gates' baseline under its
+    stamp, the manifest, then its archive."""
     s3 = aws.client("s3")
-    moment = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    moment = layout.parse_stamp(stamp)
     for key in datasets.values():
         s3.put_object(Bucket=BUCKET, Key=key, Body=CSV)
+    baseline_key = layout.baseline_input_key(stamp, "cdr_fyi_orders")
+    s3.put_object(Bucket=BUCKET, Key=baseline_key, Body=orders_input(stamp))
+    record = inputs_record({"cdr_fyi_orders": input_entry(baseline_key, orders_input(stamp))}, moment, Pulled(moment, "r"))
+    s3.put_object(Bucket=BUCKET, Key=layout.baseline_record_key(stamp), Body=manifest_bytes(record))
     entries = {name: manifest_entry(key, CSV, moment, "sample") for name, key in datasets.items()}
-    body = manifest_bytes(build_manifest(entries, "test", moment))
+    body = manifest_bytes(build_manifest(entries, deployment, moment))
+    if switch:
+        s3.put_object(Bucket=BUCKET, Key=layout.MANIFEST_KEY, Body=body)
     if archive_it:
-        s3.put_object(Bucket=BUCKET, Key=layout.manifest_archive_key(moment), Body=body)
-    s3.put_object(Bucket=BUCKET, Key=layout.MANIFEST_KEY, Body=body)
+        s3.put_object(Bucket=BUCKET, Key=layout.manifest_archive_key(stamp), Body=body)
     return body
 
 
@@ -72,7 +93,8 @@ def next_lines(undo: str) -> list[str]:
         "  - the presign function serves it within PRESIGN_MANIFEST_CACHE_SECONDS (60 s by default), and from then "
         'on only the versions it lists: reload the page, check "Last updated" and the charts',
         "  - pause weekly_refresh_schedule in the Dagster UI until the cause is fixed, or the next run publishes again",
-        "  - the restored manifest is the baseline of the next run's quality gates",
+        "  - the restored week (its data and its gates' baseline) is what the next run is judged against and must be "
+        "newer than: start a fresh refresh once the cause is fixed",
         f"  - undo: python3 deployment/deploy.py rollback-data test --to {undo}",
     ]
 
@@ -117,7 +139,7 @@ def test_rollback_puts_the_previous_manifest_back_then_the_one_before(
     assert (last.returncode, last.stdout.splitlines()[1:], last.stderr) == (
         3,
         [],
-        f"deploy: nothing to roll back to: the live manifest is the oldest archive ({archive(W1)})\n",
+        f"deploy: nothing to roll back to: no archive under processed/manifests/ is older than the live manifest ({W1})\n",
     )
     assert live(aws) == three_weeks[W1]
 
@@ -168,8 +190,8 @@ def test_refuses_when_the_archives_dataset_keys_are_gone(aws: Aws, checkout: Che
 
     assert (run.returncode, run.stderr) == (
         3,
-        f"deploy: cannot roll back to {archive(W2)}: its dataset keys no longer exist in s3://cdr-dashboard-test/: "
-        "processed/orders_for_viz_20261120.csv (orders_for_viz)\n",
+        f"deploy: cannot roll back to {archive(W2)}: files it names no longer exist in s3://cdr-dashboard-test/: "
+        "processed/orders_for_viz_20261120.csv\n",
     )
     assert live(aws) == three_weeks[W3]
 
@@ -199,22 +221,16 @@ def test_nothing_published_is_refused(aws: Aws, checkout: Checkout) -> None:
     )
 
 
-def test_a_live_manifest_matching_no_archive_needs_to(aws: Aws, checkout: Checkout) -> None:
+def test_a_live_manifest_not_archived_yet_still_rolls_back(aws: Aws, checkout: Checkout) -> None:
     first = publish(aws, W1, week("20261113"))
-    publish(aws, W2, week("20261120"), archive_it=False)  # published before archives existed, or by hand
+    publish(aws, W2, week("20261120"), archive_it=False)  # its run was killed between switch and archive
 
-    refused = rollback(checkout, aws)
-    assert (refused.returncode, refused.stderr) == (
-        3,
-        "deploy: nothing to roll back to: the live manifest matches no archive under processed/manifests/, so which "
-        "one came before it is unknown; choose one with --to <archive key>\n",
-    )
+    run = rollback(checkout, aws)
 
-    chosen = rollback(checkout, aws, "--to", archive(W1))
-    assert (chosen.returncode, chosen.stderr) == (0, "")
+    assert (run.returncode, run.stderr) == (0, "")
     assert live(aws) == first
-    lines = chosen.stdout.splitlines()
-    assert lines[2] == "  was live:       processed/manifest.json (matches no archive), generated 2026-11-20T06:00:00Z"
+    lines = run.stdout.splitlines()
+    assert lines[2] == "  was live:       processed/manifest.json (not archived), generated 2026-11-20T06:00:00Z"
     assert not any(line.startswith("  - undo:") for line in lines)  # no archive to go back to
 
 
@@ -239,7 +255,7 @@ def test_dry_run_reads_and_prints_and_writes_nothing(aws: Aws, checkout: Checkou
 
 def test_a_publication_landing_while_looking_is_not_undone(aws: Aws, three_weeks: dict[str, bytes]) -> None:
     s3 = aws.client("s3")
-    plan = rollback_data.plan_rollback(s3, BUCKET, None)
+    plan = rollback_data.plan_rollback(s3, BUCKET, None, "test")
     fourth = publish(aws, "20261204T060000Z", week("20261204"))  # the weekly run publishes meanwhile
 
     with pytest.raises(
@@ -262,7 +278,96 @@ def test_the_names_are_the_pipelines() -> None:
     assert rollback_data.MANIFEST_KEY == layout.MANIFEST_KEY
     assert rollback_data.ARCHIVE_PREFIX == layout.MANIFEST_ARCHIVE_PREFIX + "/"
     assert rollback_data.MANIFEST_VERSION == MANIFEST_VERSION
-    key = layout.manifest_archive_key(datetime(2026, 11, 27, 6, 0, 5, tzinfo=UTC))
+    key = layout.manifest_archive_key(layout.stamp(datetime(2026, 11, 27, 6, 0, 5, tzinfo=UTC)))
     assert key == "processed/manifests/20261127T060005Z.json"
     assert rollback_data.ARCHIVE_KEY.match(key)["stamp"] == "20261127T060005Z"
     assert rollback_data.DATASET_KEY.match(layout.dated_key("processed", "latest_deals", "20261127", 2))
+    assert rollback_data.DATASET_KEY.match(layout.dated_key("processed", "latest_deals", "20261127", 1000))
+    assert layout.baseline_record_key("20261127T060005Z") == (
+        f"{rollback_data.BASELINE_PREFIX}20261127T060005Z/{rollback_data.BASELINE_RECORD}"
+    )
+    assert rollback_data.stamp_of(manifest_bytes(build_manifest({}, "test", datetime(2026, 11, 27, 6, 0, 5, tzinfo=UTC)))) == (
+        "20261127T060005Z"
+    )
+
+
+def test_the_baseline_goes_back_with_the_data(aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes]) -> None:
+    """The next run's gates compare with the restored week's inputs, not the rolled-back one's."""
+    from dagster_aws.s3 import S3Resource
+
+    from cdr_dagster.domain.published import read_published
+    from cdr_dagster.resources.s3_storage import S3Storage
+
+    storage = S3Storage(s3=S3Resource(region_name="ca-central-1", endpoint_url=aws.endpoint_url), bucket=BUCKET)
+    assert read_published(storage).input_frame("cdr_fyi_orders")["week"].tolist() == [W3]
+
+    assert rollback(checkout, aws).returncode == 0
+
+    published = read_published(storage)
+    assert published.stamp == W2
+    assert published.input_frame("cdr_fyi_orders")["week"].tolist() == [W2]
+    assert published.pulled == Pulled(layout.parse_stamp(W2), "r")
+
+
+@pytest.mark.parametrize(
+    ("key", "what"),
+    [("processed/orders_for_viz_20261120.csv", "a dataset"), (f"raw/published/{W2}/cdr_fyi_orders.csv", "a baseline input")],
+)
+def test_a_tampered_archive_is_refused_naming_the_file(
+    aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes], key: str, what: str
+) -> None:
+    aws.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b"replaced,by\nsomeone,else\n")
+
+    run = rollback(checkout, aws)
+
+    assert (run.returncode, run.stderr) == (
+        3,
+        f"deploy: cannot roll back to {archive(W2)}: files it names no longer have their recorded SHA-256: {key}\n",
+    ), what
+    assert live(aws) == three_weeks[W3]
+
+
+def test_an_archive_without_its_baseline_is_refused(aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes]) -> None:
+    aws.client("s3").delete_object(Bucket=BUCKET, Key=f"raw/published/{W2}/inputs.json")
+
+    run = rollback(checkout, aws)
+
+    assert (run.returncode, run.stderr) == (
+        3,
+        f"deploy: cannot roll back to {archive(W2)}: its gates' baseline raw/published/{W2}/inputs.json does not exist\n",
+    )
+    assert live(aws) == three_weeks[W3]
+
+
+def test_a_foreign_or_future_archive_is_refused(aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes]) -> None:
+    future = "20991231T000000Z"
+    publish(aws, future, week("20991231"), switch=False)
+    publish(aws, "20261126T060000Z", week("20261126"), deployment="prod", switch=False)
+
+    foreign = rollback(checkout, aws)  # the newest archive before the live one is prod's
+    assert (foreign.returncode, foreign.stderr) == (
+        3,
+        "deploy: cannot roll back to processed/manifests/20261126T060000Z.json: it was published by deployment "
+        "'prod', not 'test'\n",
+    )
+    ahead = rollback(checkout, aws, "--to", archive(future))
+    assert (ahead.returncode, ahead.stderr) == (
+        3,
+        f"deploy: cannot roll back to {archive(future)}: it is dated {future}, later than now or not its name\n",
+    )
+    assert live(aws) == three_weeks[W3]
+
+
+def test_a_publication_in_progress_is_waited_for(aws: Aws, checkout: Checkout, three_weeks: dict[str, bytes]) -> None:
+    # a publication has written its baseline (stamped now) and not switched yet
+    now = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aws.client("s3").put_object(Bucket=BUCKET, Key=f"raw/published/{now}/inputs.json", Body=b"{}")
+
+    run = rollback(checkout, aws)
+
+    assert (run.returncode, run.stderr) == (
+        3,
+        f"deploy: not rolled back: a publication is in progress (raw/published/{now}/inputs.json was written less than "
+        "15 minutes ago and is not live yet); wait for its run to finish, then run the command again\n",
+    )
+    assert live(aws) == three_weeks[W3]

@@ -4,8 +4,6 @@ import os
 
 import dagster as dg
 
-from cdr_dagster.runs import skip_while_running
-
 WEEKLY_CRON_ENV_VAR = "CDR_WEEKLY_CRON"
 DEFAULT_WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC, before Europe and the Americas read the page
 RUN_RETRIES = 2
@@ -31,6 +29,29 @@ weekly_refresh = dg.define_asset_job(
         "dagster/max_runtime": str(MAX_RUNTIME_SECONDS),
     },
 )
+
+
+#: A run in one of these states still holds its place: queued, starting, running or stopping.
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def skip_while_running(instance: dg.DagsterInstance, job_name: str) -> dg.SkipReason | None:
+    """A schedule's reason to skip when a run of its job has not finished: the new run would
+    only wait behind it (or race it to publish), so this week's tick is skipped, saying why."""
+    records = instance.get_run_records(dg.RunsFilter(job_name=job_name, statuses=IN_PROGRESS), limit=1)
+    if not records:
+        return None
+    running = records[0].dagster_run
+    return dg.SkipReason(
+        f"{job_name} run {running.run_id} is still {running.status.value.lower()}: this tick is skipped rather "
+        "than queued behind it; the next tick runs as usual, or launch a run by hand once it has finished."
+    )
 
 
 def weekly_cron() -> str:

@@ -1,85 +1,93 @@
 """Publication: the step that makes a week's datasets visible to the public page.
 
 Write, audit, publish: each run writes its datasets to ``staging/<run_id>/`` and checks them
-there. This step publishes exactly those files (verified.py): the ones its own run built, by the
-key and SHA-256 their materialization recorded, each with every blocking check passed on it;
-anything else (run alone, a failed or skipped check, a file changed since) refuses with one
-sentence and writes nothing. Holding the publication lock (one publication at a time), it copies
-each staged file to a new ``processed/`` key, then rewrites ``processed/manifest.json`` (last, so
-the page never points at a file that is not there), and reports what changed since the previous
-publication.
+there. This step publishes exactly those files (verified.py): the ones its own run built, each
+with every blocking check passed on it; anything else refuses with one sentence and writes
+nothing. A week only moves forward: it refuses data whose pulls started before those of the live
+week, and a week whose checks were judged against another publication than the live one.
+
+It writes only new keys (the datasets at new ``processed/`` keys, the gates' baseline under the
+publication's stamp), then switches ``processed/manifest.json`` with one conditional write (only
+if it is still the manifest read: S3 ``IfMatch``), then archives that manifest. Dagster's
+``dashboard_publication`` pool runs one publication at a time per instance; the conditional
+write makes the loser of a race between instances or laptops learn it lost. A publication that
+fails removes what it wrote; one killed leaves only keys no manifest names, which the next
+publication removes.
 """
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
 
 from cdr_dagster.assets.common import OWNERS, WEEKLY_FRESHNESS
-from cdr_dagster.assets.publication.verified import PublicationRefused, VerifiedFile, verified_files
+from cdr_dagster.assets.publication.verified import PublicationRefused, Vouched, blocking_checks, vouched_files
 from cdr_dagster.cdr_fyi.schema import TABLES
 from cdr_dagster.deployments import current_deployment
-from cdr_dagster.domain import publication_lock
 from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.domain.layout import (
     MANIFEST_KEY,
-    PUBLISHED_INPUTS_KEY,
-    PUBLISHED_INPUTS_PREFIX,
     PUBLISHED_PREFIX,
-    dated_key,
+    baseline_input_key,
+    baseline_record_key,
     manifest_archive_key,
-    parse_dated_key,
+    next_dated_key,
+    stamp,
     utc_date_stamp,
 )
-from cdr_dagster.domain.manifest import build_manifest, input_entry, inputs_record, manifest_bytes, manifest_entry
+from cdr_dagster.domain.manifest import (
+    Pulled,
+    build_manifest,
+    input_entry,
+    inputs_record,
+    manifest_bytes,
+    manifest_entry,
+)
 from cdr_dagster.domain.published import Published, read_published
 from cdr_dagster.domain.weekly_changes import Week, changes_text, weekly_changes
+from cdr_dagster.resources.csv_io_manager import StoredFile
 from cdr_dagster.resources.slack import SlackWebhook
 from cdr_dagster.resources.storage import Storage
-from cdr_dagster.runs import read_lineage
 
-INPUT_ASSETS: tuple[str, ...] = (*(f"cdr_fyi_{t}" for t in TABLES), "ccn_companies")
-
-
-def next_published_key(storage: Storage, dataset: str, today: str) -> str:
-    """``processed/<dataset>_<today>.csv``, or ``..._<today>_<n>.csv`` when that day already has
-    versions: a published key is never overwritten, so the page never sees bytes that do not
-    match the manifest it holds."""
-    same_day = [
-        d.seq
-        for d in map(parse_dated_key, storage.list_keys(f"{PUBLISHED_PREFIX}/{dataset}_{today}"))
-        if d and d.stem == dataset and d.date == today
-    ]
-    return dated_key(PUBLISHED_PREFIX, dataset, today, max(same_day, default=0) + 1)
+PULL_ASSETS: tuple[str, ...] = tuple(f"cdr_fyi_{t}" for t in TABLES)
+INPUT_ASSETS: tuple[str, ...] = (*PULL_ASSETS, "ccn_companies")
+#: The Dagster concurrency pool of the publication (the instance limits every pool to 1).
+PUBLICATION_POOL = "dashboard_publication"
+NOTHING = "nothing was published"
+JSON = "application/json"
 
 
-def _blocking_checks(context: dg.AssetExecutionContext, assets: tuple[str, ...]) -> dict[str, list[dg.AssetCheckKey]]:
-    """The blocking checks defined on each asset, whether this run ran them or not: those of the
-    job and, when the run has one, of its code location (a job run without some checks still
-    owes them)."""
-    graphs = [context.job_def.asset_layer.asset_graph]
-    try:
-        graphs.append(context.repository_def.asset_graph)
-    except Exception:  # a job executed in process has no code location: the job's graph only
-        pass
-    found: dict[str, set[dg.AssetCheckKey]] = {asset: set() for asset in assets}
-    for graph in graphs:
-        for asset in assets:
-            keys = graph.get_check_keys_for_assets({dg.AssetKey(asset)})
-            found[asset] |= {k for k in keys if graph.get_check_spec(k).blocking}
-    return {asset: sorted(keys, key=lambda k: k.name) for asset, keys in found.items()}
+def refuse(sentence: str) -> dg.Failure:
+    return dg.Failure(description=f"dashboard_publication refused: {sentence}", allow_retries=False)
 
 
-def this_runs_files(context: dg.AssetExecutionContext, storage: Storage) -> tuple[dict[str, VerifiedFile], tuple[str, ...]]:
-    """The datasets and inputs this run built and checked (and the run's lineage), or a dg.Failure
-    that says in one sentence why nothing is published."""
-    record = read_lineage(context.instance, context.run.run_id)
-    assets = (*DATASET_NAMES, *INPUT_ASSETS)
-    try:
-        files = verified_files(record, assets, _blocking_checks(context, assets), storage, gated=DATASET_NAMES)
-    except PublicationRefused as refused:
-        raise dg.Failure(description=str(refused), allow_retries=False) from None
-    return files, record.runs
+def pull_of(instance: dg.DagsterInstance, files: Mapping[str, StoredFile]) -> Pulled:
+    """When this week's pulls started: the start of the earliest run that pulled one of them."""
+    pulls = []
+    for asset in PULL_ASSETS:
+        record = instance.get_run_record_by_id(files[asset].run_id)
+        assert record is not None, "a run that materialized an input is recorded"
+        started = record.start_time
+        at = datetime.fromtimestamp(started, UTC) if started else record.create_timestamp.astimezone(UTC)
+        pulls.append(Pulled(at, files[asset].run_id))
+    return min(pulls, key=lambda p: p.at)
+
+
+def judged_against_live(vouched: Vouched, pulled: Pulled, live: Published) -> None:
+    """Refuse a week older than the live one, or one whose gates compared it with another week."""
+    if live.pulled is not None and pulled.at < live.pulled.at:
+        raise refuse(
+            f"this run's data ({pulled.describe()}) is older than the live week's ({live.pulled.describe()}, "
+            f"published {live.stamp}); {NOTHING}: the page keeps the newer week (start a fresh refresh rather than "
+            "re-executing this run)."
+        )
+    moved = sorted(vouched.baselines - {live.stamp})
+    if moved:
+        raise refuse(
+            f"this run's checks compared it with publication {', '.join(moved)}, but {live.stamp} is live now; "
+            f"{NOTHING} (start a fresh refresh: its checks compare with what is live)."
+        )
 
 
 def _week_from_published(published: Published) -> Week:
@@ -92,64 +100,102 @@ def _week_from_published(published: Published) -> Week:
     )
 
 
-def _publish(
-    storage: Storage, files: dict[str, VerifiedFile], now: datetime
+class _Writer:
+    """Writes only keys nobody has written, remembering them, so a failed publication removes
+    exactly what it wrote."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.written: dict[str, bytes] = {}
+
+    def create(self, key: str, data: bytes, content_type: str = "text/csv") -> bool:
+        if not self.storage.create_if_absent(key, data, content_type=content_type):
+            return False
+        self.written[key] = data
+        return True
+
+    def create_dated(self, dataset: str, data: bytes, today: str) -> str:
+        """A new ``processed/<dataset>_<today>[_n].csv``: never one that exists."""
+        while True:
+            existing = self.storage.list_keys(f"{PUBLISHED_PREFIX}/{dataset}_{today}")
+            key = next_dated_key(PUBLISHED_PREFIX, dataset, today, existing)
+            if self.create(key, data):
+                return key
+
+    def undo(self) -> None:
+        for key in self.written:
+            self.storage.delete(key)
+
+
+def publish(
+    storage: Storage, files: Mapping[str, StoredFile], pulled: Pulled, live: Published, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, bytes]]:
-    """Copy the verified files to new published keys, record the inputs' baseline, archive and
-    switch the manifest. Returns the manifest, the inputs record and every key written."""
-    today = utc_date_stamp(now)
-    entries, inputs, written = {}, {}, {}
-    for dataset in DATASET_NAMES:
-        file = files[dataset]
-        published = next_published_key(storage, dataset, today)
-        storage.write_bytes(published, file.data)
-        written[published] = file.data
-        entries[dataset] = manifest_entry(published, file.data, now, file.source)
-    for asset in INPUT_ASSETS:
-        data = files[asset].data
-        key = f"{PUBLISHED_INPUTS_PREFIX}/{asset}.csv"
-        storage.write_bytes(key, data)
-        written[key] = data
-        inputs[asset] = input_entry(key, data)
-    record = inputs_record(inputs, now)
-    storage.write_bytes(PUBLISHED_INPUTS_KEY, manifest_bytes(record), content_type="application/json")
-    manifest = build_manifest(entries, current_deployment(), now)
-    body = manifest_bytes(manifest)
-    # the archive copy first: a roll-back can always find the manifest the page last served
-    storage.write_bytes(manifest_archive_key(now), body, content_type="application/json")
-    storage.write_bytes(MANIFEST_KEY, body, content_type="application/json")
-    return manifest, record, written
+    """Write the week's new keys, then switch the manifest if it is still ``live``'s, then archive
+    it. Returns the manifest, the baseline record and every key written; refuses (having removed
+    what it wrote) when another writer switched the manifest first."""
+    writer = _Writer(storage)
+    try:
+        # the stamp names this publication's baseline and archive: claimed by creating the
+        # baseline record, so two publications in one second never share one
+        while True:
+            publication = stamp(now)
+            inputs = {a: input_entry(baseline_input_key(publication, a), files[a].data) for a in INPUT_ASSETS}
+            record = inputs_record(inputs, now, pulled)
+            if writer.create(baseline_record_key(publication), manifest_bytes(record), JSON):
+                break
+            now += timedelta(seconds=1)
+        for asset in INPUT_ASSETS:
+            writer.create(baseline_input_key(publication, asset), files[asset].data)
+        today = utc_date_stamp(now)
+        entries = {}
+        for dataset in DATASET_NAMES:
+            key = writer.create_dated(dataset, files[dataset].data, today)
+            entries[dataset] = manifest_entry(key, files[dataset].data, now, files[dataset].source)
+        manifest = build_manifest(entries, current_deployment(), now)
+        body = manifest_bytes(manifest)
+        if not storage.replace_if(MANIFEST_KEY, body, live.version, content_type=JSON):
+            raise refuse(
+                f"{storage.location(MANIFEST_KEY)} changed while this run was publishing (another publication or a "
+                f"roll-back switched it); {NOTHING} (start a fresh refresh: its checks compare with what is live)."
+            )
+    except BaseException:
+        writer.undo()
+        raise
+    # after the switch: the archive holds exactly the manifests that went live
+    storage.create_if_absent(manifest_archive_key(publication), body, content_type=JSON)
+    return manifest, record, {**writer.written, MANIFEST_KEY: body}
 
 
 @dg.asset(
     group_name="dashboard",
-    deps=list(DATASET_NAMES),
+    ins={name: dg.AssetIn(name, input_manager_key="staged_files") for name in (*DATASET_NAMES, *INPUT_ASSETS)},
+    pool=PUBLICATION_POOL,
     kinds={"python", "csv", "json"},
     owners=OWNERS,
-    code_version="4",
+    code_version="5",
     freshness_policy=WEEKLY_FRESHNESS,
 )
-def dashboard_publication(context: dg.AssetExecutionContext, storage: Storage, slack: SlackWebhook) -> dg.MaterializeResult:
+def dashboard_publication(
+    context: dg.AssetExecutionContext, storage: Storage, slack: SlackWebhook, **loaded: StoredFile | None
+) -> dg.MaterializeResult:
     """What the public page serves this week: every dataset this run staged and checked, copied
     to a new published ``processed/`` key, and the manifest naming each one's key, rows,
     checksum, update time and source. Publishes only this run's own files, each with every
-    blocking check passed on it, one publication at a time; switching the manifest is the single
-    moment the page changes. Its metadata says what changed since the previous publication."""
-    files, lineage = this_runs_files(context, storage)
-    now = datetime.now(UTC)
+    blocking check passed on it, never a week older than the live one, one publication at a
+    time; switching the manifest is the single moment the page changes. Its metadata says what
+    changed since the previous publication."""
+    assets = (*DATASET_NAMES, *INPUT_ASSETS)
     try:
-        lock = publication_lock.acquire(storage, context.run.run_id, lineage, now)
-    except publication_lock.PublicationLocked as locked:
-        raise dg.Failure(
-            description=f"dashboard_publication refused: {locked}; nothing was published (re-execute this "
-            "run's publication once that run has finished).",
-            allow_retries=False,
-        ) from None
-    try:
-        before = _week_from_published(read_published(storage))  # read now: the inputs' copies are replaced
-        manifest, record, written = _publish(storage, files, now)
-    finally:
-        publication_lock.release(storage, lock)
+        vouched = vouched_files(
+            context.instance, context.run.run_id, loaded, blocking_checks(context, assets), gated=DATASET_NAMES
+        )
+    except PublicationRefused as refused:
+        raise dg.Failure(description=str(refused), allow_retries=False) from None
+    live = read_published(storage)
+    pulled = pull_of(context.instance, vouched.files)
+    judged_against_live(vouched, pulled, live)
+    before = _week_from_published(live)
+    manifest, record, written = publish(storage, vouched.files, pulled, live, datetime.now(UTC))
     entries = manifest["datasets"]
     context.log.info(
         f"published {len(entries)} datasets of run {context.run.run_id} to {storage.location(PUBLISHED_PREFIX + '/')}"
