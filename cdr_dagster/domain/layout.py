@@ -94,8 +94,12 @@ def baseline_prefix(publication: str) -> str:
     return f"{PUBLISHED_INPUTS_PREFIX}/{publication}"
 
 
+#: The name of a publication's baseline record in its baseline folder.
+BASELINE_RECORD: Final = "inputs.json"
+
+
 def baseline_record_key(publication: str) -> str:
-    return f"{baseline_prefix(publication)}/inputs.json"
+    return f"{baseline_prefix(publication)}/{BASELINE_RECORD}"
 
 
 def baseline_input_key(publication: str, asset: str) -> str:

@@ -79,14 +79,18 @@ class Pulled:
         return f"pulled from {_iso(self.at)} by run {self.run_id}"
 
 
-def inputs_record(inputs: dict[str, dict[str, Any]], generated_at: datetime, pulled: Pulled) -> dict[str, Any]:
+def inputs_record(
+    inputs: dict[str, dict[str, Any]], generated_at: datetime, pulled: Pulled, datasets: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The private record of the raw inputs a publication was built from (next week's baseline),
-    and when their pulls started (a later publication must not be older)."""
+    when their pulls started (a later publication must not be older), and the dataset keys it
+    writes (what to remove should it be killed before going live)."""
     return {
         "generated_at": _iso(generated_at),
         "pulled_at": pulled.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "pulled_by_run": pulled.run_id,
         "inputs": dict(sorted(inputs.items())),
+        "datasets": dict(sorted((datasets or {}).items())),
     }
 
 

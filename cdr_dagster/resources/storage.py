@@ -129,10 +129,12 @@ class LocalStorage(Storage):
         directory = Path(self.base_dir) / folder
         if not directory.is_dir():
             return []
+        base = Path(self.base_dir)
+        # every key under the prefix, in subfolders too (as S3 lists them); temp files excluded
         return sorted(
-            f"{folder}/{p.name}" if folder else p.name
-            for p in directory.iterdir()
-            if p.is_file() and p.name.startswith(name_prefix) and not p.name.startswith(".")
+            p.relative_to(base).as_posix()
+            for p in directory.rglob("*")
+            if p.is_file() and not p.name.startswith(".") and p.relative_to(directory).as_posix().startswith(name_prefix)
         )
 
     def last_modified(self, key: str) -> float:

@@ -283,6 +283,10 @@ def test_the_names_are_the_pipelines() -> None:
     assert rollback_data.ARCHIVE_KEY.match(key)["stamp"] == "20261127T060005Z"
     assert rollback_data.DATASET_KEY.match(layout.dated_key("processed", "latest_deals", "20261127", 2))
     assert rollback_data.DATASET_KEY.match(layout.dated_key("processed", "latest_deals", "20261127", 1000))
+    from cdr_dagster.assets.publication.assets import ABANDONED_SECONDS
+
+    assert rollback_data.PUBLICATION_SECONDS == ABANDONED_SECONDS
+    assert rollback_data.BASELINE_RECORD == layout.BASELINE_RECORD
     assert layout.baseline_record_key("20261127T060005Z") == (
         f"{rollback_data.BASELINE_PREFIX}20261127T060005Z/{rollback_data.BASELINE_RECORD}"
     )

@@ -45,19 +45,39 @@ def test_csv_round_trip_keeps_types_and_awkward_text() -> None:
     assert frame["is_verified"].tolist() == [True, False]
 
 
-def test_storage_writes_lists_and_finds_the_newest_dated_key(tmp_path: Path, s3) -> None:
+def test_storage_writes_lists_and_reads(tmp_path: Path, s3) -> None:
     for storage in _storages(tmp_path, s3):
         storage.write_bytes("raw/cdr_fyi_orders_20260105.csv", b"a\n1\n")
         storage.write_bytes("raw/cdr_fyi_orders_20260112.csv", b"a\n2\n")
-        storage.write_bytes("raw/cdr_fyi_orders_extra_20260119.csv", b"a\n3\n")  # other stem
-        storage.write_bytes("raw/cdr_fyi_orders.csv", b"a\n4\n")  # undated
-        assert storage.newest_dated_key("raw", "cdr_fyi_orders") == "raw/cdr_fyi_orders_20260112.csv"
-        assert storage.newest_dated_key("raw", "cdr_fyi_suppliers") is None
+        storage.write_bytes("raw/cdr_fyi_orders_extra_20260119.csv", b"a\n3\n")
+        storage.write_bytes("raw/other.csv", b"a\n4\n")
+        assert storage.list_keys("raw/cdr_fyi_orders_2026") == [
+            "raw/cdr_fyi_orders_20260105.csv",
+            "raw/cdr_fyi_orders_20260112.csv",
+        ]
         assert storage.read_bytes("raw/cdr_fyi_orders_20260112.csv") == b"a\n2\n"
-        assert storage.exists("raw/cdr_fyi_orders.csv")
+        assert storage.exists("raw/other.csv")
         assert not storage.exists("raw/nothing.csv")
-        storage.copy_key("raw/cdr_fyi_orders.csv", "processed/x_20260101.csv")
-        assert storage.read_bytes("processed/x_20260101.csv") == b"a\n4\n"
+
+
+def test_replace_if_writes_only_over_the_version_read(tmp_path: Path, s3) -> None:
+    """The manifest's compare-and-swap: S3 IfMatch / IfNoneMatch (honoured by moto's server too),
+    a locked compare-and-rename locally."""
+    for storage in _storages(tmp_path, s3):
+        key = "processed/manifest.json"
+        assert storage.read_versioned(key) is None
+        assert storage.replace_if(key, b"one", None)  # only if absent
+        assert not storage.replace_if(key, b"two", None)
+        first = storage.read_versioned(key)
+        assert first is not None and first[0] == b"one"
+        assert storage.replace_if(key, b"two", first[1])
+        assert not storage.replace_if(key, b"three", first[1])  # someone switched it since: the loser learns
+        second = storage.read_versioned(key)
+        assert second is not None and second[0] == b"two" and second[1] != first[1]
+        storage.delete(key)
+        assert not storage.replace_if(key, b"four", second[1])  # deleted meanwhile
+        assert storage.read_versioned(key) is None
+        assert storage.list_keys("processed/") == []  # nothing left beside it (no lock file)
 
 
 def test_local_write_is_atomic_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
@@ -167,15 +187,16 @@ def test_a_staged_file_changed_after_its_run_wrote_it_is_refused(tmp_path: Path)
 
 
 def test_create_if_absent_writes_once_and_delete_removes(tmp_path: Path, s3) -> None:
+    key = "processed/ccn_data_20261127.csv"
     for storage in _storages(tmp_path, s3):
-        assert storage.create_if_absent("staging/publication.lock", b"first", content_type="application/json")
-        assert not storage.create_if_absent("staging/publication.lock", b"second", content_type="application/json")
-        assert storage.read_bytes("staging/publication.lock") == b"first"
-        storage.delete("staging/publication.lock")
-        assert not storage.exists("staging/publication.lock")
-        storage.delete("staging/publication.lock")  # deleting what is not there is not an error
-        assert storage.create_if_absent("staging/publication.lock", b"third")
-        assert storage.read_bytes("staging/publication.lock") == b"third"
+        assert storage.create_if_absent(key, b"first")
+        assert not storage.create_if_absent(key, b"second")
+        assert storage.read_bytes(key) == b"first"
+        storage.delete(key)
+        assert not storage.exists(key)
+        storage.delete(key)  # deleting what is not there is not an error
+        assert storage.create_if_absent(key, b"third")
+        assert storage.read_bytes(key) == b"third"
 
 
 def test_raw_files_are_safe_to_open_in_a_spreadsheet_and_read_back_exactly(tmp_path: Path) -> None:

@@ -11,10 +11,12 @@ publication's stamp), then switches ``processed/manifest.json`` with one conditi
 if it is still the manifest read: S3 ``IfMatch``), then archives that manifest. Dagster's
 ``dashboard_publication`` pool runs one publication at a time per instance; the conditional
 write makes the loser of a race between instances or laptops learn it lost. A publication that
-fails removes what it wrote; one killed leaves only keys no manifest names, which the next
-publication removes.
+fails removes what it wrote; one killed leaves only keys its baseline record lists and no
+manifest names, which the next publication removes (after 15 minutes: it may be another
+instance's, still running).
 """
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +29,9 @@ from cdr_dagster.cdr_fyi.schema import TABLES
 from cdr_dagster.deployments import current_deployment
 from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.domain.layout import (
+    BASELINE_RECORD,
     MANIFEST_KEY,
+    PUBLISHED_INPUTS_PREFIX,
     PUBLISHED_PREFIX,
     baseline_input_key,
     baseline_record_key,
@@ -44,7 +48,7 @@ from cdr_dagster.domain.manifest import (
     manifest_bytes,
     manifest_entry,
 )
-from cdr_dagster.domain.published import Published, read_published
+from cdr_dagster.domain.published import NOTHING_PUBLISHED, Published, read_published
 from cdr_dagster.domain.weekly_changes import Week, changes_text, weekly_changes
 from cdr_dagster.resources.csv_io_manager import StoredFile
 from cdr_dagster.resources.slack import SlackWebhook
@@ -56,6 +60,9 @@ INPUT_ASSETS: tuple[str, ...] = (*PULL_ASSETS, "ccn_companies")
 PUBLICATION_POOL = "dashboard_publication"
 NOTHING = "nothing was published"
 JSON = "application/json"
+#: A baseline record this old that never went live was left by a killed publication (one takes
+#: seconds); rollback-data waits for a younger one.
+ABANDONED_SECONDS = 15 * 60
 
 
 def refuse(sentence: str) -> dg.Failure:
@@ -114,17 +121,35 @@ class _Writer:
         self.written[key] = data
         return True
 
-    def create_dated(self, dataset: str, data: bytes, today: str) -> str:
-        """A new ``processed/<dataset>_<today>[_n].csv``: never one that exists."""
-        while True:
-            existing = self.storage.list_keys(f"{PUBLISHED_PREFIX}/{dataset}_{today}")
-            key = next_dated_key(PUBLISHED_PREFIX, dataset, today, existing)
-            if self.create(key, data):
-                return key
-
     def undo(self) -> None:
-        for key in self.written:
+        for key in reversed(list(self.written)):  # the baseline record last: it lists the rest
             self.storage.delete(key)
+
+
+def _free_keys(storage: Storage, today: str) -> dict[str, str]:
+    """The next unused ``processed/<dataset>_<today>[_n].csv`` of each dataset."""
+    return {
+        d: next_dated_key(PUBLISHED_PREFIX, d, today, storage.list_keys(f"{PUBLISHED_PREFIX}/{d}_{today}")) for d in DATASET_NAMES
+    }
+
+
+def sweep(storage: Storage, live: Published, now: datetime) -> list[str]:
+    """Remove what killed publications left: each baseline record that never went live (not the
+    live one, not archived) and is older than a publication can take, with the keys it lists."""
+    removed = []
+    for key in storage.list_keys(f"{PUBLISHED_INPUTS_PREFIX}/"):
+        publication, _, name = key.removeprefix(f"{PUBLISHED_INPUTS_PREFIX}/").partition("/")
+        if name != BASELINE_RECORD or publication == live.stamp or storage.exists(manifest_archive_key(publication)):
+            continue
+        if now.timestamp() - storage.last_modified(key) < ABANDONED_SECONDS:
+            continue  # perhaps another instance's publication, still running
+        record = json.loads(storage.read_bytes(key))
+        listed = [*record.get("datasets", {}).values(), *(e["key"] for e in record.get("inputs", {}).values())]
+        for listed_key in listed:
+            storage.delete(listed_key)
+        storage.delete(key)
+        removed += [*listed, key]
+    return removed
 
 
 def publish(
@@ -135,22 +160,26 @@ def publish(
     what it wrote) when another writer switched the manifest first."""
     writer = _Writer(storage)
     try:
-        # the stamp names this publication's baseline and archive: claimed by creating the
-        # baseline record, so two publications in one second never share one
+        # the stamp names this publication's baseline and archive. It is claimed by creating the
+        # baseline record, which lists every key the publication will write before it writes one
+        # (so what a killed publication leaves can be removed); two in one second never share one
+        inputs = {}
         while True:
             publication = stamp(now)
             inputs = {a: input_entry(baseline_input_key(publication, a), files[a].data) for a in INPUT_ASSETS}
-            record = inputs_record(inputs, now, pulled)
-            if writer.create(baseline_record_key(publication), manifest_bytes(record), JSON):
+            keys = _free_keys(storage, utc_date_stamp(now))
+            record_key = baseline_record_key(publication)
+            if writer.create(record_key, manifest_bytes(inputs_record(inputs, now, pulled, keys)), JSON):
                 break
             now += timedelta(seconds=1)
         for asset in INPUT_ASSETS:
             writer.create(baseline_input_key(publication, asset), files[asset].data)
-        today = utc_date_stamp(now)
-        entries = {}
         for dataset in DATASET_NAMES:
-            key = writer.create_dated(dataset, files[dataset].data, today)
-            entries[dataset] = manifest_entry(key, files[dataset].data, now, files[dataset].source)
+            while not writer.create(keys[dataset], files[dataset].data):  # another instance took it meanwhile
+                keys = _free_keys(storage, utc_date_stamp(now))
+                storage.write_bytes(record_key, manifest_bytes(inputs_record(inputs, now, pulled, keys)), JSON)
+        record = inputs_record(inputs, now, pulled, keys)
+        entries = {d: manifest_entry(keys[d], files[d].data, now, files[d].source) for d in DATASET_NAMES}
         manifest = build_manifest(entries, current_deployment(), now)
         body = manifest_bytes(manifest)
         if not storage.replace_if(MANIFEST_KEY, body, live.version, content_type=JSON):
@@ -164,6 +193,12 @@ def publish(
     # after the switch: the archive holds exactly the manifests that went live
     storage.create_if_absent(manifest_archive_key(publication), body, content_type=JSON)
     return manifest, record, {**writer.written, MANIFEST_KEY: body}
+
+
+def archive_live(storage: Storage, live: Published) -> None:
+    """Archive the live manifest if its publication was killed between its switch and its archive."""
+    if live.manifest is not None and live.stamp != NOTHING_PUBLISHED:
+        storage.create_if_absent(manifest_archive_key(live.stamp), manifest_bytes(live.manifest), content_type=JSON)
 
 
 @dg.asset(
@@ -195,7 +230,11 @@ def dashboard_publication(
     pulled = pull_of(context.instance, vouched.files)
     judged_against_live(vouched, pulled, live)
     before = _week_from_published(live)
-    manifest, record, written = publish(storage, vouched.files, pulled, live, datetime.now(UTC))
+    now = datetime.now(UTC)
+    archive_live(storage, live)
+    for key in sweep(storage, live, now):
+        context.log.info(f"removed {storage.location(key)}: left by a publication that was killed before going live")
+    manifest, record, written = publish(storage, vouched.files, pulled, live, now)
     entries = manifest["datasets"]
     context.log.info(
         f"published {len(entries)} datasets of run {context.run.run_id} to {storage.location(PUBLISHED_PREFIX + '/')}"
