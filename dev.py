@@ -90,12 +90,12 @@ run_monitoring:
 run_retries:
   enabled: true  # weekly_refresh: 2 run-level retries, from the failed step, for lost workers
   retry_on_asset_or_op_failure: false  # a failed step will fail again: no run-level retry
-run_coordinator:  # runs wait in a queue; the daemon launches them, one at a time
+run_coordinator:  # runs wait in a queue; the daemon launches them
   module: dagster._core.run_coordinator
   class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 1
 concurrency:
+  runs:
+    max_concurrent_runs: 1  # one run at a time
   pools:
     default_limit: 1  # every pool: one publication at a time (dashboard_publication), the cdr.fyi pulls one by one
 python_logs:
