@@ -95,6 +95,9 @@ run_coordinator:  # runs wait in a queue; the daemon launches them, one at a tim
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: 1
+concurrency:
+  pools:
+    default_limit: 1
 python_logs:
   python_log_level: INFO
 telemetry:

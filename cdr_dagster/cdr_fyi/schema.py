@@ -14,6 +14,10 @@ import pandas as pd
 
 TABLES: tuple[str, ...] = ("marketplaces", "orders", "purchasers", "suppliers")
 
+# paging by the x-limit header: cdr.fyi's default and its maximum
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+
 ID_COLUMNS: dict[str, str] = {
     "marketplaces": "marketplace_id",
     "orders": "order_id",

@@ -27,6 +27,9 @@ from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi
 from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 
 GROUP = "cdr_fyi"
+# The four pulls share one token's rate limit: the pool (limit 1 in the instance's
+# `concurrency: pools: default_limit`) runs them one at a time, in any run and across runs.
+POOL = "cdr_fyi_api"
 RAW_ASSET_OPTIONS: dict[str, Any] = dict(
     group_name=GROUP,
     kinds=TABLE_KINDS,
@@ -35,6 +38,7 @@ RAW_ASSET_OPTIONS: dict[str, Any] = dict(
     metadata={PREFIX_METADATA_KEY: RAW_PREFIX},
     freshness_policy=WEEKLY_FRESHNESS,
     retry_policy=PASSING_FAULT_RETRIES,
+    pool=POOL,
 )
 
 # check names (shown in the UI, used by tests and alerts)
