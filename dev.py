@@ -93,11 +93,11 @@ run_retries:
 run_coordinator:  # runs wait in a queue; the daemon launches them, one at a time
   module: dagster._core.run_coordinator
   class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 1
 concurrency:
+  runs:
+    max_concurrent_runs: 1
   pools:
-    default_limit: 1
+    default_limit: 1  # the cdr_fyi_api pool: one cdr.fyi pull at a time
 python_logs:
   python_log_level: INFO
 telemetry:
