@@ -5,7 +5,7 @@ themselves (assets, checks, the job, the schedule, sensors) are discovered in th
 ``cdr_dagster/assets/`` (``[tool.dg.project] defs_module``): a new module there is picked up
 with no list to edit. ``DAGSTER_DEPLOYMENT`` chooses the resources (cdr_dagster/deployments.py).
 The executor sits here, on the Definitions, so every run (the weekly job, "Materialize all",
-one asset) uses the same fast one.
+one asset) uses the same one.
 
 Why not ``dg.load_from_defs_folder``: besides the defs folder it imports every installed Dagster
 plugin to describe its components to the UI (here dagster-aws, and through it boto3), which took
@@ -22,9 +22,12 @@ import dagster as dg
 from cdr_dagster import assets
 from cdr_dagster.deployments import current_deployment, resources_for
 
-# Each step runs in its own process (the four pulls run in parallel); a forkserver with the code
-# location preloaded starts those processes in a fraction of the time a fresh interpreter takes.
-EXECUTOR = dg.multiprocess_executor.configured({"start_method": {"forkserver": {"preload_modules": ["cdr_dagster.definitions"]}}})
+# Every step of a run in the run's own process, one after another. The pulls must go one at a
+# time anyway (one token's rate limit, the cdr_fyi_api pool) and every other step is a small
+# pandas transform, so a process per step cost more than the work (16 s against 5 s on the
+# sample, bench/bench_run_cost.py). Steps, per-asset checks, step retry policies and
+# re-execution from a failed step are the same on this executor.
+EXECUTOR = dg.in_process_executor
 
 
 def defs_modules(package: ModuleType = assets) -> list[ModuleType]:
@@ -34,7 +37,7 @@ def defs_modules(package: ModuleType = assets) -> list[ModuleType]:
 
 
 def build_definitions(deployment: str, executor_def: dg.ExecutorDefinition = EXECUTOR) -> dg.Definitions:
-    """The definitions of one deployment; tests pass the in-process executor."""
+    """The definitions of one deployment (a bench passes another executor to compare)."""
     return dg.load_definitions_from_modules(defs_modules(), resources=resources_for(deployment), executor=executor_def)
 
 

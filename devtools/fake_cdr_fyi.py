@@ -17,6 +17,8 @@ It speaks real HTTP on 127.0.0.1 (a free port), so the client under test uses it
 - ``latency_s`` delays every response (requests are served concurrently, so delays overlap).
 - The query filters ``entityFilterType`` / ``entityFilterId`` are accepted and IGNORED: every
   request gets the whole table.
+- With ``front_page`` (HTML bytes), ``GET /`` serves cdr.fyi's front page (``site_url``): no
+  token, no rate limit; faults are queued for it under the name ``front_page``.
 
 For tests there is more: a request log (``requests``), scripted faults (``fail_next``), a
 sliding-window count over the log (``max_requests_in_window``), and ``tables`` can be replaced
@@ -47,6 +49,7 @@ from cdr_dagster.cdr_fyi.sample import page_of, parse_paging
 
 TABLES: tuple[str, ...] = ("orders", "purchasers", "suppliers", "marketplaces")
 API_PREFIX = "/v1"
+FRONT_PAGE = "front_page"  # the name faults for the front page are queued under
 
 _UNSET: Any = object()  # "no JSON body given" (None is a valid JSON body: null)
 
@@ -95,7 +98,7 @@ class RequestRecord:
     method: str
     path: str  # without the query string
     query: str
-    table: str | None  # None for an unknown path
+    table: str | None  # None for an unknown path; FRONT_PAGE for the front page
     page: int | None  # x-page as served (1 when absent), None when invalid
     limit: int | None  # x-limit as served (the default when absent), None when invalid
     status: int
@@ -221,8 +224,10 @@ class FakeCdrFyi:
         default_limit: int = 10,
         max_limit: int = 100,
         clock: Callable[[], float] = time.monotonic,
+        front_page: bytes | None = None,
     ) -> None:
         self.tables = tables
+        self.front_page = front_page
         self.token = token
         self.per_minute = per_minute
         self.per_hour = per_hour
@@ -290,6 +295,11 @@ class FakeCdrFyi:
         """E.g. ``http://127.0.0.1:54321/v1`` (what the client uses instead of api.cdr.fyi)."""
         return f"http://127.0.0.1:{self.port}{API_PREFIX}"
 
+    @property
+    def site_url(self) -> str:
+        """The front page's address (served when ``front_page`` is given)."""
+        return f"http://127.0.0.1:{self.port}/"
+
     # -- test controls ---------------------------------------------------------------------
 
     @property
@@ -312,7 +322,7 @@ class FakeCdrFyi:
         it. A fault is served instead of the rate-limit check and the normal page; it uses up a
         rate-limit slot unless its status is 429.
         """
-        if table is not None and table not in TABLES:
+        if table is not None and table not in (*TABLES, FRONT_PAGE):
             raise ValueError(f"unknown table {table!r}")
         with self._lock:
             self._faults.extend((table, fault) for fault in responses)
@@ -376,7 +386,7 @@ class FakeCdrFyi:
         path = path.rstrip("/") or "/"
         table = path[len(API_PREFIX) + 1 :] if path.startswith(API_PREFIX + "/") else None
         if table not in TABLES:
-            table = None
+            table = FRONT_PAGE if path == "/" and self.front_page is not None else None
         auth = handler.headers.get("Authorization", "")
         auth_ok = auth == f"Bearer {self.token}"
         page, limit, paging_error = self._parse_paging(handler.headers)
@@ -390,6 +400,10 @@ class FakeCdrFyi:
             now = self._clock()
             if table is None:
                 status, body = 404, _json_bytes({"error": "Not Found"})
+            elif table == FRONT_PAGE:
+                fault = self._take_fault(table)
+                status, body, content_type = self._fault_response(fault or Fault(), table, page, limit)
+                delay += fault.delay_s if fault else 0.0
             elif handler.command != "GET":
                 status, body = 405, _json_bytes({"error": "Method Not Allowed"})
                 headers["Allow"] = "GET"
@@ -443,13 +457,15 @@ class FakeCdrFyi:
 
     def _take_fault(self, table: str) -> Fault | None:
         for i, (wanted, fault) in enumerate(self._faults):
-            if wanted is None or wanted == table:
+            if wanted == table or (wanted is None and table != FRONT_PAGE):
                 del self._faults[i]
                 return fault
         return None
 
     def _fault_response(self, fault: Fault, table: str, page: int | None, limit: int | None) -> tuple[int, bytes, str]:
         json_type = "application/json; charset=utf-8"
+        if table == FRONT_PAGE and fault.status == 200 and fault.body is None:
+            return 200, self.front_page or b"", "text/html; charset=utf-8"
         if fault.body is not None:
             raw = fault.body.encode("utf-8") if isinstance(fault.body, str) else fault.body
             return fault.status, raw, fault.content_type or "text/html; charset=utf-8"

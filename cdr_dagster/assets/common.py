@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.domain.layout import STAGING_PREFIX
+from cdr_dagster.domain.layout import RAW_PREFIX, STAGING_PREFIX
 from cdr_dagster.domain.transforms.dropped_file import FileRejected
 from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import DroppedFile
@@ -32,6 +32,14 @@ YEARLY_LATE_FILE_WINDOW = timedelta(days=365 + 31)
 # again a little later. Faults that will recur (401/400, a bad file, a changed page, a missing
 # setting) raise dg.Failure(allow_retries=False) and are never retried.
 PASSING_FAULT_RETRIES = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+# Every raw input table (the cdr.fyi pulls, the accepted CCN file): kept under raw/ as it came.
+RAW_TABLE_OPTIONS: dict[str, Any] = dict(
+    kinds=TABLE_KINDS,
+    owners=OWNERS,
+    metadata={PREFIX_METADATA_KEY: RAW_PREFIX},
+    freshness_policy=WEEKLY_FRESHNESS,
+)
 
 # Every dataset the page reads: written to staging/ first, published only once checked.
 DATASET_OPTIONS: dict[str, Any] = dict(

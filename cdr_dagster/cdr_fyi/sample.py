@@ -18,11 +18,10 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import BaseAdapter
 
+from cdr_dagster.cdr_fyi.schema import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from cdr_dagster.sample_data import FRONT_PAGE_FILE, SNAPSHOT_FILE, sample_bytes
 
 SAMPLE_TOKEN = "sample-token"  # not a secret: only the bundled adapter accepts it
-DEFAULT_PAGE_SIZE = 10  # cdr.fyi's default x-limit
-MAX_PAGE_SIZE = 100  # cdr.fyi's maximum x-limit
 
 
 def parse_paging(

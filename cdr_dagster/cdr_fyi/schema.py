@@ -12,7 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from cdr_dagster.domain.datasets import ColumnType
+
 TABLES: tuple[str, ...] = ("marketplaces", "orders", "purchasers", "suppliers")
+
+# paging by the x-limit header: cdr.fyi's default and its maximum
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
 
 ID_COLUMNS: dict[str, str] = {
     "marketplaces": "marketplace_id",
@@ -21,57 +27,55 @@ ID_COLUMNS: dict[str, str] = {
     "suppliers": "supplier_id",
 }
 
-ORDER_FIELDS: tuple[str, ...] = (
-    "order_id",
-    "purchaser_id",
-    "supplier_id",
-    "marketplace_id",
-    "status",
-    "delivery_status_source",
-    "delivery_verified",
-    "delivery_forecast",
-    "delivery_verification_source",
-    "method",
-    "tons_purchased",
-    "price_usd",
-    "latest_delivery_date",
-    "durability_years",
-    "announcement_date",
-    "announcement_link",
-    "source_type",
-    "notes",
-    "parent_id",
+# Each documented field with how it reads back from a CSV (domain/csv_format.py).
+ORDER_FIELDS: dict[str, ColumnType] = {
+    "order_id": "text",
+    "purchaser_id": "text",
+    "supplier_id": "text",
+    "marketplace_id": "text",
+    "status": "text",
+    "delivery_status_source": "text",
+    "delivery_verified": "bool",
+    "delivery_forecast": "text",
+    "delivery_verification_source": "text",
+    "method": "text",
+    "tons_purchased": "number",
+    "price_usd": "number",
+    "latest_delivery_date": "date",
+    "durability_years": "number",
+    "announcement_date": "date",
+    "announcement_link": "text",
+    "source_type": "text",
+    "notes": "text",
+    "parent_id": "text",
     # present in real responses, not (yet) in the reference docs
-    "tons_delivered",
-    "type_of_agreement",
-)
+    "tons_delivered": "number",
+    "type_of_agreement": "text",
+}
 
 
-def _entity_fields(entity: str, *extra: str) -> tuple[str, ...]:
-    return (
-        f"{entity}_id",
-        "name",
-        "methods",
-        "website",
-        "logo",
-        "slug",
-        "tagline",
-        "description",
-        "year_founded",
-        "geo_city",
-        "geo_country",
-        "twitter",
-        "is_verified",
-        *extra,
-    )
+def _entity_fields(entity: str, **extra: ColumnType) -> dict[str, ColumnType]:
+    text = ("name", "methods", "website", "logo", "slug", "tagline", "description")
+    return {
+        f"{entity}_id": "text",
+        **dict.fromkeys(text, "text"),
+        "year_founded": "number",
+        "geo_city": "text",
+        "geo_country": "text",
+        "twitter": "text",
+        "is_verified": "bool",
+        **extra,
+    }
 
 
-DOCUMENTED_FIELDS: dict[str, tuple[str, ...]] = {
+DOCUMENTED_FIELDS: dict[str, dict[str, ColumnType]] = {
     "marketplaces": _entity_fields("marketplace"),
     "orders": ORDER_FIELDS,
-    "purchasers": _entity_fields("purchaser", "created_at"),
+    "purchasers": _entity_fields("purchaser", created_at="date"),
     "suppliers": _entity_fields("supplier"),
 }
+# A field's type by its name (the same name has the same type in every table)
+FIELD_TYPES: dict[str, ColumnType] = {name: kind for fields in DOCUMENTED_FIELDS.values() for name, kind in fields.items()}
 
 # Columns without which the dashboard cannot be built (the quality gates check them).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -1,8 +1,10 @@
 """How the platform writes DataFrames to CSV and reads them back with the right types.
 
-CSV keeps no types, so reading applies the platform's naming conventions: ``*_id`` columns stay
-strings (UUIDs, and ids that look like numbers must not lose leading zeros), date columns parse
-to datetimes, numeric columns to numbers, ``True``/``False`` to booleans; everything else is text.
+CSV keeps no types, so reading applies the types declared beside the fields: cdr.fyi's in
+``cdr_fyi/schema.py`` (``FIELD_TYPES``), the datasets' in ``domain/datasets.py``
+(``COLUMN_TYPES``). Dates parse to datetimes, numbers to numbers, ``True``/``False`` to booleans,
+each only when every present value reads so (otherwise the text stays, so a check can name the
+bad values); any other column, ids included (leading zeros kept), is text.
 
 Formula prefixes (``=``, ``+``, ``-``, ``@``, tab, carriage return): a spreadsheet runs a cell such
 as ``=HYPERLINK(...)`` as a formula. The raw CSVs (``raw/``: the copies people download to look
@@ -20,9 +22,10 @@ import re
 
 import pandas as pd
 
-_ID = re.compile(r"(^|_)id$")
-_DATE = re.compile(r"(^date$|_date$|_at$)")
-_TEXT = re.compile(r"(name|slug|method|methods|status|notes|description|tagline|pathway|key|metric)$")
+from cdr_dagster.cdr_fyi.schema import FIELD_TYPES
+from cdr_dagster.domain.datasets import COLUMN_TYPES, ColumnType
+
+DECLARED_TYPES: dict[str, ColumnType] = {**FIELD_TYPES, **COLUMN_TYPES}
 _PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -67,20 +70,18 @@ def _parse_dates(values: pd.Series) -> pd.Series:
     return parsed if parsed.notna().sum() == len(present) else values
 
 
-def _typed(name: str, values: pd.Series) -> pd.Series:
-    if _ID.search(name) or _TEXT.search(name):
-        return values
+def _typed(kind: ColumnType, values: pd.Series) -> pd.Series:
     present = values.dropna()
-    if present.empty:
+    if kind == "text" or present.empty:
         return values
-    if _DATE.search(name):
+    if kind == "date":
         return _parse_dates(values)
-    if present.isin(["True", "False"]).all():
-        return values.map({"True": True, "False": False}).astype("boolean")
+    if kind == "bool":
+        if present.isin(["True", "False"]).all():
+            return values.map({"True": True, "False": False}).astype("boolean")
+        return values
     numbers = pd.to_numeric(values, errors="coerce")
-    if numbers.notna().sum() == len(present):
-        return numbers
-    return values
+    return numbers if numbers.notna().sum() == len(present) else values
 
 
 def csv_bytes_to_frame(data: bytes, spreadsheet_safe: bool = False) -> pd.DataFrame:
@@ -89,5 +90,5 @@ def csv_bytes_to_frame(data: bytes, spreadsheet_safe: bool = False) -> pd.DataFr
     frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[""])
     for name in frame.columns:
         values = frame[name].map(restore) if spreadsheet_safe else frame[name]
-        frame[name] = _typed(str(name), values)
+        frame[name] = _typed(DECLARED_TYPES.get(str(name), "text"), values)
     return frame

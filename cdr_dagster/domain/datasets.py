@@ -8,7 +8,10 @@ with the page is written up in docs/dashboard-contract.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
+
+#: how a column reads back from a CSV (domain/csv_format.py); a column not declared is text
+ColumnType = Literal["text", "number", "date", "bool"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,19 @@ CCN_DATA_COLUMNS: Final[tuple[str, ...]] = (
     "dac_companies_founded_cum",
 )
 CARBON_PRICING_COLUMNS: Final[tuple[str, ...]] = ("year", "countries_count", "global_emissions_pct")
+
+# The datasets' columns that are not text, by name (the same name has the same type everywhere).
+COLUMN_TYPES: Final[dict[str, ColumnType]] = {
+    "date": "date",
+    "announcement_date": "date",
+    **dict.fromkeys(ORDERS_FOR_VIZ_COLUMNS[1:] + PURCHASERS_FOR_VIZ_COLUMNS[1:], "number"),
+    "tons_purchased": "number",
+    "year": "number",
+    "tons_sold": "number",
+    "is_dac": "bool",
+    "value": "number",
+    **dict.fromkeys(CCN_DATA_COLUMNS + CARBON_PRICING_COLUMNS, "number"),
+}
 
 
 def _cumulative(columns: tuple[str, ...]) -> tuple[str, ...]:

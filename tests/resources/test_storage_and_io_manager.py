@@ -101,7 +101,7 @@ def test_io_manager_round_trips_assets_on_local_and_s3(tmp_path: Path, s3) -> No
         @dg.asset(metadata={PREFIX_METADATA_KEY: "staging"})
         def copy_of_orders(cdr_fyi_orders: pd.DataFrame) -> pd.DataFrame:
             assert cdr_fyi_orders["order_id"].dtype != float
-            return cdr_fyi_orders.assign(n=len(cdr_fyi_orders))
+            return cdr_fyi_orders.assign(value=len(cdr_fyi_orders))  # a declared number column
 
         result = dg.materialize([cdr_fyi_orders, copy_of_orders], resources={"io_manager": CsvIOManager(storage=storage)})
         assert result.success
@@ -112,7 +112,7 @@ def test_io_manager_round_trips_assets_on_local_and_s3(tmp_path: Path, s3) -> No
         [materialization] = result.asset_materializations_for_node("copy_of_orders")
         assert materialization.metadata["key"].value == f"staging/{result.run_id}/copy_of_orders_{stamp}.csv"
         assert raw["supplier_name"].tolist() == TRICKY["supplier_name"].tolist()
-        assert staged["n"].tolist() == [2, 2]
+        assert staged["value"].tolist() == [2, 2]
         assert staged["order_id"].tolist() == ["00123", "8af105d5-fb61-5882-b2ea-98332d5ae20b"]
 
 

@@ -4,17 +4,13 @@ import dagster as dg
 import pandas as pd
 
 from cdr_dagster.assets.common import (
-    OWNERS,
-    TABLE_KINDS,
-    WEEKLY_FRESHNESS,
+    RAW_TABLE_OPTIONS,
     YEARLY_FILE_WINDOW,
     dropped_file_source,
     read_dropped_file,
     table_metadata,
 )
-from cdr_dagster.domain.layout import RAW_PREFIX
 from cdr_dagster.domain.transforms.ccn import ccn_pathway_counts, read_ccn_csv, validate_ccn_companies
-from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import CcnCompaniesFile
 
 GROUP = "ccn"
@@ -30,15 +26,7 @@ ccn_companies_file = dropped_file_source(
 )
 
 
-@dg.asset(
-    deps=["ccn_companies_file"],
-    group_name=GROUP,
-    kinds=TABLE_KINDS,
-    owners=OWNERS,
-    code_version="2",
-    metadata={PREFIX_METADATA_KEY: RAW_PREFIX},
-    freshness_policy=WEEKLY_FRESHNESS,
-)
+@dg.asset(deps=["ccn_companies_file"], **RAW_TABLE_OPTIONS, group_name=GROUP, code_version="2")
 def ccn_companies(context: dg.AssetExecutionContext, ccn_input: CcnCompaniesFile) -> dg.MaterializeResult[pd.DataFrame]:
     """CDR companies tracked by the Circular Carbon Network (an XPRIZE research initiative), with
     their founding year and removal pathway. CCN has no API: a person maintains

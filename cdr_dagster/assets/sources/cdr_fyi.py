@@ -11,30 +11,23 @@ import dagster as dg
 import pandas as pd
 
 from cdr_dagster.assets.common import (
-    OWNERS,
     PASSING_FAULT_RETRIES,
-    TABLE_KINDS,
-    WEEKLY_FRESHNESS,
+    RAW_TABLE_OPTIONS,
     table_metadata,
 )
 from cdr_dagster.assets.gates import Gate, GateInputs, asset_gates
 from cdr_dagster.cdr_fyi.client import CdrFyiApiError, CdrFyiUnavailable
 from cdr_dagster.cdr_fyi.schema import ID_COLUMNS, REQUIRED_COLUMNS, TABLES, records_to_frame
 from cdr_dagster.domain import quality
-from cdr_dagster.domain.layout import RAW_PREFIX
 from cdr_dagster.domain.quality import Outcome
 from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi
-from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 
 GROUP = "cdr_fyi"
+# The four pulls share one token's rate limit: the pool (limit 1 in the instance's
+# `concurrency: pools: default_limit`) runs them one at a time, in any run and across runs.
+POOL = "cdr_fyi_api"
 RAW_ASSET_OPTIONS: dict[str, Any] = dict(
-    group_name=GROUP,
-    kinds=TABLE_KINDS,
-    owners=OWNERS,
-    code_version="1",
-    metadata={PREFIX_METADATA_KEY: RAW_PREFIX},
-    freshness_policy=WEEKLY_FRESHNESS,
-    retry_policy=PASSING_FAULT_RETRIES,
+    **RAW_TABLE_OPTIONS, group_name=GROUP, code_version="1", retry_policy=PASSING_FAULT_RETRIES, pool=POOL
 )
 
 # check names (shown in the UI, used by tests and alerts)
