@@ -6,12 +6,14 @@ loading the code location on a laptop stays fast.
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, PrivateAttr
 
+from cdr_dagster.domain.layout import stored_object
 from cdr_dagster.resources.storage import Storage
 
 
@@ -20,6 +22,9 @@ class S3Storage(Storage):
 
     The S3 client comes from dagster-aws's ``S3Resource``; a local S3-compatible server works
     through the standard ``AWS_ENDPOINT_URL_S3`` variable. S3 PUTs are atomic per object.
+
+    What the page downloads is stored gzip-compressed, with its ``Cache-Control``
+    (``layout.stored_object``); reads undo the compression, so callers see the plain bytes.
     """
 
     s3: S3Resource
@@ -38,19 +43,22 @@ class S3Storage(Storage):
 
     def read_bytes(self, key: str) -> bytes:
         try:
-            return self._client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            response = self._client().get_object(Bucket=self.bucket, Key=key)
         except self._client().exceptions.NoSuchKey:
             raise FileNotFoundError(self.location(key)) from None
+        data = response["Body"].read()
+        # by the object's own header: files published before compression are plain
+        return gzip.decompress(data) if response.get("ContentEncoding") == "gzip" else data
 
     def write_bytes(self, key: str, data: bytes, content_type: str = "text/csv") -> None:
-        self._client().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        self._client().put_object(Bucket=self.bucket, **stored_object(key, data, content_type))
 
     def create_if_absent(self, key: str, data: bytes, content_type: str = "text/csv") -> bool:
         client = self._client()
         try:
             # S3's conditional write: refused (412, or 409 while a racing write is in flight)
             # when the key exists
-            client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, IfNoneMatch="*")
+            client.put_object(Bucket=self.bucket, IfNoneMatch="*", **stored_object(key, data, content_type))
             return True
         except client.exceptions.ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
@@ -76,15 +84,6 @@ class S3Storage(Storage):
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             keys.extend(item["Key"] for item in page.get("Contents", []))
         return sorted(keys)
-
-    def copy_key(self, source: str, destination: str, content_type: str = "text/csv") -> None:
-        self._client().copy_object(
-            Bucket=self.bucket,
-            Key=destination,
-            CopySource={"Bucket": self.bucket, "Key": source},
-            ContentType=content_type,
-            MetadataDirective="REPLACE",
-        )
 
     def last_modified(self, key: str) -> float:
         return self._client().head_object(Bucket=self.bucket, Key=key)["LastModified"].timestamp()
