@@ -16,6 +16,7 @@ one read (``If-Match``), so a publication that lands meanwhile is not silently u
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -74,7 +75,9 @@ def _read(s3: Any, bucket: str, key: str) -> tuple[bytes, str] | None:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
-    return response["Body"].read(), response["ETag"]
+    body = response["Body"].read()
+    # boto3 does not undo Content-Encoding (the pipeline stores what the page downloads gzipped)
+    return (gzip.decompress(body) if response.get("ContentEncoding") == "gzip" else body), response["ETag"]
 
 
 def _exists(s3: Any, bucket: str, key: str) -> bool:

@@ -5,6 +5,7 @@ back, or refuses with one sentence and writes nothing."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 
@@ -258,7 +259,7 @@ def test_usage_errors_exit_2(aws: Aws, checkout: Checkout) -> None:
 
 
 def test_the_names_are_the_pipelines() -> None:
-    """deploy.py reads no cdr_dagster module (it runs with boto3 alone): its copies agree."""
+    """rollback_data.py reads no cdr_dagster module (it runs with boto3 alone): its copies agree."""
     assert rollback_data.MANIFEST_KEY == layout.MANIFEST_KEY
     assert rollback_data.ARCHIVE_PREFIX == layout.MANIFEST_ARCHIVE_PREFIX + "/"
     assert rollback_data.MANIFEST_VERSION == MANIFEST_VERSION
@@ -266,3 +267,18 @@ def test_the_names_are_the_pipelines() -> None:
     assert key == "processed/manifests/20261127T060005Z.json"
     assert rollback_data.ARCHIVE_KEY.match(key)["stamp"] == "20261127T060005Z"
     assert rollback_data.DATASET_KEY.match(layout.dated_key("processed", "latest_deals", "20261127", 2))
+
+
+def test_gzip_encoded_objects_are_read_as_their_text(aws: Aws, three_weeks: dict[str, bytes]) -> None:
+    """The pipeline stores what the page downloads gzipped (layout.stored_object): a roll-back
+    reads every object by its Content-Encoding, so an archive stored compressed is put back as
+    its JSON text, and compressed CSVs count as present."""
+    s3 = aws.client("s3")
+    for key in week("20261120").values():
+        s3.put_object(Bucket=BUCKET, **layout.stored_object(key, CSV, "text/csv"))
+    s3.put_object(Bucket=BUCKET, Key=archive(W2), Body=gzip.compress(three_weeks[W2]), ContentEncoding="gzip")
+
+    rollback_data.apply(s3, rollback_data.plan_rollback(s3, BUCKET, None))
+
+    restored = s3.get_object(Bucket=BUCKET, Key=layout.MANIFEST_KEY)
+    assert restored["Body"].read() == three_weeks[W2] and "ContentEncoding" not in restored
