@@ -103,3 +103,14 @@ def test_header_values_that_are_not_text_are_ignored(published: Publisher) -> No
     event["multiValueHeaders"] = {"Origin": [None]}
     status, _ = answer(event)
     assert status == 200  # no Origin at all, as for curl
+
+
+def test_an_http_api_payload_2_event_is_not_read(published: Publisher) -> None:
+    # the template builds a REST API (payload 1.0); a 2.0 event is no request of this service
+    event = {
+        "version": "2.0",
+        "rawPath": "/presigned-url",
+        "rawQueryString": "key=processed/ccn_data*",
+        "requestContext": {"http": {"method": "GET", "path": "/presigned-url"}, "requestId": "r"},
+    }
+    assert answer(event) == (400, {"error": "bad request"})
