@@ -1,23 +1,30 @@
-"""How fast the public page draws, and how many bytes it downloads, at today's data size and at 10x.
+"""How fast the public page draws, and how many bytes it downloads, at today's data size and at 10x,
+with the published files stored plain (before issue 23) and gzip-compressed (now), side by side.
 
-    .venv/bin/python bench/bench_page.py [--runs 5]
+    .venv/bin/python bench/bench_page.py [--runs 5] [--throttled-runs 3]
 
 Generates the datasets (orders and purchasers: one row per day since 2019, ~2,800 rows; ccn ~35
 years; carbon pricing 22 years; 10x: ten times the rows), starts the same stack as the preview and the tests (moto S3 over
-HTTP, the presign server, the page server), and loads the page in headless Chromium, each run in a
-fresh browser context (cold cache). Measured per run:
+HTTP, the presign server, the page server) twice per size, one storing every file plain and one
+storing them as the pipeline and the deploy do (devtools.stack.upload: gzip for the CSVs and
+viz/v2/), and loads the page in headless Chromium, alternating the two, each run in a fresh browser
+context (cold cache). Measured per run:
 - time from navigation start to every chart drawn (the page's "cdr:settled" performance mark);
 - main-thread time spent running scripts (parsing the CSVs, building and drawing the charts) and
   in layout (DevTools Performance metrics): the page's own cost, apart from waiting for servers;
-- bytes transferred (encoded, from the DevTools protocol) in all, and for the CSVs alone.
+- bytes transferred (encoded, on the wire, from the DevTools protocol) in all, and for the CSVs alone;
+- time to every chart drawn again with Chromium's network emulation at DevTools' "Fast 3G" profile
+  (562.5 ms round trip, 180 kB/s down, 84 kB/s up: CDP Network.emulateNetworkConditions), as a phone
+  on a slow link sees it.
 The presign server caches the manifest for 60 s, as the Lambda does by default (one warm-up load
-per size, not measured). Prints medians as a table with the 10x/1x ratios. The servers are local
+per stack, not measured). Prints medians as a table with the gzip/plain ratios. The servers are local
 (moto's S3 runs in a process of its own): absolute times are this machine's, not the CDN's or AWS's.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -38,6 +45,10 @@ DAYS_TODAY = 2_800
 CCN_YEARS_TODAY = 35
 CARBON_PRICING_YEARS_TODAY = 22  # 2005..2026
 START = dt.date(2019, 1, 1)
+# Chrome DevTools' "Fast 3G" preset (now named "Slow 4G"): 150 ms x 3.75, 1.6 Mbit/s x 0.9, 750 kbit/s x 0.9
+FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 180_000, "uploadThroughput": 84_375}
+TARGET_BYTES_10X = 1_000_000
+MODES = ("plain", "gzip")
 
 
 def write_csv(path: Path, header: str, rows) -> int:
@@ -135,18 +146,20 @@ def generate(data_dir: Path, scale: int) -> dict[str, int]:
     return counts
 
 
-def load_once(browser, url: str) -> dict[str, float]:
+def load_once(browser, url: str, network: dict | None = None) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Performance.enable")
+    if network:
+        cdp.send("Network.emulateNetworkConditions", network)
     urls: dict[str, str] = {}
     sizes: dict[str, float] = {}
     cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
     cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
     try:
-        page.goto(url)
+        page.goto(url, timeout=120_000)
         page.locator("html[data-cdr-dashboard='settled']").wait_for(state="attached", timeout=120_000)
         ready = page.evaluate("""() => [...document.querySelectorAll('.cdr-chart')].every((e) => e.dataset.state === 'ready')""")
         if not ready:
@@ -166,43 +179,73 @@ def load_once(browser, url: str) -> dict[str, float]:
     }
 
 
-def measure(scale: int, runs: int, browser) -> tuple[dict[str, int], dict[str, float]]:
-    with tempfile.TemporaryDirectory() as tmp:
+def measure(scale: int, runs: int, throttled_runs: int, browser) -> tuple[dict[str, int], dict[str, dict[str, float]]]:
+    """Medians per mode (plain, gzip) at one data size; the two stacks' loads alternate."""
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stacks:
         counts = generate(Path(tmp), scale)
-        with running_stack(Path(tmp), page_hosts=("localhost",), manifest_cache_seconds=60) as stack:
-            load_once(browser, f"{stack.origin('localhost')}/")  # warm the servers, not measured
-            samples = [load_once(browser, f"{stack.origin('localhost')}/") for _ in range(runs)]
-    return counts, {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+        urls = {}
+        for mode in MODES:
+            stack = stacks.enter_context(
+                running_stack(Path(tmp), page_hosts=("localhost",), manifest_cache_seconds=60, compress=mode == "gzip")
+            )
+            urls[mode] = f"{stack.origin('localhost')}/"
+            load_once(browser, urls[mode])  # warm the servers, not measured
+        samples: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
+        throttled: dict[str, list[float]] = {mode: [] for mode in MODES}
+        for i in range(runs):
+            for mode in MODES[:: 1 if i % 2 == 0 else -1]:  # alternate who goes first
+                samples[mode].append(load_once(browser, urls[mode]))
+        for i in range(throttled_runs):
+            for mode in MODES[:: 1 if i % 2 == 0 else -1]:
+                throttled[mode].append(load_once(browser, urls[mode], FAST_3G)["settled_ms"])
+    medians = {}
+    for mode in MODES:
+        medians[mode] = {key: statistics.median(s[key] for s in samples[mode]) for key in samples[mode][0]}
+        medians[mode]["fast3g_ms"] = statistics.median(throttled[mode]) if throttled[mode] else float("nan")
+    return counts, medians
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="unthrottled loads per size and mode")
+    parser.add_argument("--throttled-runs", type=int, default=3, help="Fast 3G loads per size and mode")
     args = parser.parse_args()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            results = {scale: measure(scale, args.runs, browser) for scale in (1, 10)}
+            results = {scale: measure(scale, args.runs, args.throttled_runs, browser) for scale in (1, 10)}
         finally:
             browser.close()
 
-    (c1, m1), (c10, m10) = results[1], results[10]
-    rows = [
-        ("orders_for_viz rows", c1["orders_for_viz"], c10["orders_for_viz"]),
-        ("purchasers_for_viz rows", c1["purchasers_for_viz"], c10["purchasers_for_viz"]),
-        ("ccn_data rows", c1["ccn_data"], c10["ccn_data"]),
-        ("carbon_pricing rows", c1["carbon_pricing"], c10["carbon_pricing"]),
-        ("time to all charts drawn (ms)", m1["settled_ms"], m10["settled_ms"]),
-        ("main-thread script time (ms)", m1["script_ms"], m10["script_ms"]),
-        ("layout time (ms)", m1["layout_ms"], m10["layout_ms"]),
-        ("bytes transferred, all", m1["bytes"], m10["bytes"]),
-        ("bytes transferred, CSVs", m1["csv_bytes"], m10["csv_bytes"]),
-        ("requests", m1["requests"], m10["requests"]),
-    ]
-    print(f"page load, median of {args.runs} cold loads per size (headless Chromium, local stack)")
-    print(f"{'metric':<32}{'1x':>14}{'10x':>14}{'10x/1x':>9}")
-    for name, a, b in rows:
-        print(f"{name:<32}{a:>14,.0f}{b:>14,.0f}{b / a:>9.2f}")
+    counts = {scale: c for scale, (c, _) in results.items()}
+    print(
+        f"page load, median of {args.runs} cold loads (Fast 3G: {args.throttled_runs}) per size and storage, "
+        "alternating (headless Chromium, local stack)"
+    )
+    print("rows: " + ", ".join(f"{name} {counts[1][name]:,} / {counts[10][name]:,}" for name in ("orders_for_viz", "ccn_data")))
+    print(f"{'metric':<31}{'1x plain':>11}{'1x gzip':>11}{'gzip/plain':>11}{'10x plain':>11}{'10x gzip':>11}{'gzip/plain':>11}")
+    for name, key in (
+        ("time to all charts drawn (ms)", "settled_ms"),
+        ("  same, Fast 3G (ms)", "fast3g_ms"),
+        ("main-thread script time (ms)", "script_ms"),
+        ("layout time (ms)", "layout_ms"),
+        ("bytes transferred, all", "bytes"),
+        ("bytes transferred, CSVs", "csv_bytes"),
+        ("requests", "requests"),
+    ):
+        cells = ""
+        for scale in (1, 10):
+            plain, gz = results[scale][1]["plain"][key], results[scale][1]["gzip"][key]
+            cells += f"{plain:>11,.0f}{gz:>11,.0f}{gz / plain:>11.2f}"
+        print(f"{name:<31}{cells}")
+    ten = results[10][1]
+    print(
+        f"at 10x, gzip: {ten['gzip']['bytes'] / 1e6:.2f} MB on the wire (target <= {TARGET_BYTES_10X / 1e6:.0f} MB: "
+        f"{'met' if ten['gzip']['bytes'] <= TARGET_BYTES_10X else 'NOT met'}), all charts drawn in "
+        f"{ten['gzip']['settled_ms']:,.0f} ms against {ten['plain']['settled_ms']:,.0f} ms plain "
+        f"({ten['gzip']['settled_ms'] / ten['plain']['settled_ms']:.2f}x), Fast 3G {ten['gzip']['fast3g_ms'] / 1000:.1f} s "
+        f"against {ten['plain']['fast3g_ms'] / 1000:.1f} s"
+    )
     return 0
 
 

@@ -56,13 +56,15 @@ BATCH_KEYS = (
 
 
 def event(path: str, query: str) -> dict:
-    """A payload-2.0 event from the page's origin."""
+    """A REST API proxy event (payload 1.0) from the page's origin."""
+    name, _, value = query.partition("=")
     return {
-        "version": "2.0",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": {"origin": "https://www.deepskyclimate.com"},
-        "requestContext": {"http": {"method": "GET", "path": path}, "requestId": "bench"},
+        "httpMethod": "GET",
+        "path": path,
+        "headers": {"Origin": "https://www.deepskyclimate.com"},
+        "queryStringParameters": {name: value},
+        "multiValueQueryStringParameters": {name: [value]},
+        "requestContext": {"requestId": "bench", "path": path},
     }
 
 

@@ -61,6 +61,7 @@ if __package__ in (None, ""):  # run as a script: this checkout's own modules, n
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cdr_dagster.domain.layout import stored_object
 from dashboard.viz_files import LEGACY_ENTRY_KEY, VIZ_PREFIX, content_type, viz_files
 from deployment import rollback_data, shipped
 from deployment.errors import EXIT_FAILED, ConfigError, DeployError, Refused
@@ -533,9 +534,8 @@ def upload_viz(s3: Any, deployment: Deployment, viz: Mapping[str, Path], sha: st
     for key, path in viz.items():
         if not key.startswith(VIZ_PREFIX):
             raise DeployError(f"refusing to upload {key}: page code ships only under {VIZ_PREFIX}")
-        s3.put_object(
-            Bucket=deployment.bucket, Key=key, Body=path.read_bytes(), ContentType=content_type(path), Metadata={"git-sha": sha}
-        )
+        stored = stored_object(key, path.read_bytes(), content_type(path))  # gzipped, as the pipeline stores
+        s3.put_object(Bucket=deployment.bucket, Metadata={"git-sha": sha}, **stored)
 
 
 def marker_document(plan: Plan, release: LambdaRelease, now: dt.datetime) -> dict[str, Any]:

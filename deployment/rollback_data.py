@@ -20,6 +20,7 @@ silently undone.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -86,7 +87,9 @@ def _read(s3: Any, bucket: str, key: str) -> tuple[bytes, str] | None:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
-    return response["Body"].read(), response["ETag"]
+    body = response["Body"].read()
+    # boto3 does not undo Content-Encoding (the pipeline stores what the page downloads gzipped)
+    return (gzip.decompress(body) if response.get("ContentEncoding") == "gzip" else body), response["ETag"]
 
 
 def stamp_of(body: bytes) -> str | None:

@@ -27,6 +27,7 @@ from typing import IO
 
 from botocore.exceptions import ClientError
 
+from cdr_dagster.domain.layout import stored_object
 from dashboard.page_server import PageServer
 from dashboard.viz_files import viz_files
 from devtools.processes import stop
@@ -56,14 +57,14 @@ def processed_files(data_dir: Path) -> dict[str, Path]:
     }
 
 
-def upload(client, bucket: str, files: dict[str, Path]) -> None:
+def upload(client, bucket: str, files: dict[str, Path], *, compress: bool = True) -> None:
+    """Put each file as the pipeline and the deploy store it (gzipped where the layout says,
+    with its Cache-Control); ``compress=False`` stores every file plain, as before compression
+    (the bench's baseline)."""
     for key, path in files.items():
-        client.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=path.read_bytes(),
-            ContentType=CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
-        )
+        data, content_type = path.read_bytes(), CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+        plain = {"Key": key, "Body": data, "ContentType": content_type}
+        client.put_object(Bucket=bucket, **(stored_object(key, data, content_type) if compress else plain))
 
 
 def serves_sample_data(client, bucket: str) -> bool:
@@ -179,6 +180,7 @@ def running_stack(
     presign_log: IO[str] | None = None,
     sync_on_page_load: bool = False,
     manifest_cache_seconds: float = 0,
+    compress: bool = True,
 ) -> Iterator[Stack]:
     """Everything up, data and page code published; torn down on exit.
 
@@ -186,13 +188,13 @@ def running_stack(
     allowed origins of both the presign API and the bucket's CORS). ``sync_on_page_load``:
     re-upload changed files each time the page is requested (preview: edit, reload, see).
     ``manifest_cache_seconds``: 0 (default) lets a changed manifest show at once; the Lambda's
-    default is 60.
+    default is 60. ``compress=False``: every file stored plain (the bench's "before").
     """
     # a bucket of our own, removed on exit
     bucket = bucket or f"{BUCKET_PREFIX}-{secrets.token_hex(4)}"
     with running_s3_server() as s3, _bucket(s3, bucket):
         client = s3.client()
-        publisher = Publisher(client, bucket, Path(data_dir))
+        publisher = Publisher(client, bucket, Path(data_dir), compress=compress)
         publisher.sync()
         on_page = publisher.sync if sync_on_page_load else None
         is_sample = functools.partial(serves_sample_data, client, bucket)
@@ -220,8 +222,8 @@ def _bucket(s3: S3Server, bucket: str) -> Iterator[None]:
 class Publisher:
     """Uploads processed/ and viz/ files, each time only those changed since the last upload."""
 
-    def __init__(self, client, bucket: str, data_dir: Path) -> None:
-        self.client, self.bucket, self.data_dir = client, bucket, data_dir
+    def __init__(self, client, bucket: str, data_dir: Path, *, compress: bool = True) -> None:
+        self.client, self.bucket, self.data_dir, self.compress = client, bucket, data_dir, compress
         self._seen: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
@@ -236,5 +238,5 @@ class Publisher:
                 if self._seen.get(key) != (stat.st_mtime, stat.st_size):
                     changed[key] = path
                     self._seen[key] = (stat.st_mtime, stat.st_size)
-            upload(self.client, self.bucket, changed)
+            upload(self.client, self.bucket, changed, compress=self.compress)
             return sorted(changed)

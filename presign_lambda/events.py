@@ -1,4 +1,5 @@
-"""API Gateway events (REST payload 1.0 and HTTP API payload 2.0) read into one request shape.
+"""API Gateway REST API proxy events (payload 1.0: what deployment/template.yaml's API sends) read
+into the request shape the service looks at.
 
 Anything in the event that is not of the type API Gateway sends is either a BadEvent (the event
 itself is not usable) or, for one query parameter, a name in ``HttpRequest.malformed`` (a null,
@@ -10,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 
 class BadEvent(ValueError):
-    """The event is neither payload 1.0 nor 2.0."""
+    """The event is not a REST API proxy event."""
 
 
 @dataclass(frozen=True)
@@ -33,44 +33,10 @@ class HttpRequest:
 
 
 def parse_event(event: Any) -> HttpRequest:
-    """Normalise either payload format; raise BadEvent for anything else."""
-    if not isinstance(event, Mapping):
-        raise BadEvent("event is not an object")
+    """Normalise a REST API proxy event; raise BadEvent for anything else."""
+    if not isinstance(event, Mapping) or not isinstance(event.get("httpMethod"), str):
+        raise BadEvent("not an API Gateway REST API event")
     context = _mapping(event.get("requestContext"), "requestContext")
-    if event.get("version") == "2.0" or isinstance(context.get("http"), Mapping):
-        return _from_v2(event, context)
-    if isinstance(event.get("httpMethod"), str):
-        return _from_v1(event, context)
-    raise BadEvent("not an API Gateway event")
-
-
-def _from_v2(event: Mapping[str, Any], context: Mapping[str, Any]) -> HttpRequest:
-    http = _mapping(context.get("http"), "requestContext.http")
-    raw_query = event.get("rawQueryString")
-    malformed: set[str] = set()
-    if isinstance(raw_query, str):
-        # The raw string keeps repeated parameters apart (queryStringParameters joins them with ",").
-        query: dict[str, list[str]] = {}
-        for name, value in parse_qsl(raw_query, keep_blank_values=True):
-            query.setdefault(name, []).append(value)
-    else:
-        query = {}
-        for name, value in _mapping(event.get("queryStringParameters"), "queryStringParameters").items():
-            if isinstance(value, str):
-                query[str(name)] = [value]
-            else:
-                malformed.add(str(name))
-    return HttpRequest(
-        method=str(http.get("method", "")).upper(),
-        path=_path(event.get("rawPath") or http.get("path")),
-        query=query,
-        headers=_lower(event.get("headers")),
-        request_id=_text(context.get("requestId")),
-        malformed=frozenset(malformed),
-    )
-
-
-def _from_v1(event: Mapping[str, Any], context: Mapping[str, Any]) -> HttpRequest:
     multi = _mapping(event.get("multiValueQueryStringParameters"), "multiValueQueryStringParameters")
     single = _mapping(event.get("queryStringParameters"), "queryStringParameters")
     query: dict[str, list[str]] = {}

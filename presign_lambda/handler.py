@@ -32,7 +32,7 @@ def reset() -> None:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """API Gateway proxy handler (payload 1.0 and 2.0)."""
+    """API Gateway REST API proxy handler (payload 1.0)."""
     request_id = getattr(context, "aws_request_id", None)
     try:
         service = get_service()

@@ -2,7 +2,8 @@
 
     python -m presign_lambda.local --port 8001 [--host 127.0.0.1]
 
-Each HTTP request becomes an API Gateway payload-2.0 event for the same service the Lambda runs,
+Each HTTP request becomes the REST API proxy event (payload 1.0) API Gateway would send to the
+same service the Lambda runs,
 configured by the same environment variables. Once it accepts connections it prints exactly one
 line to stdout, ``presign server listening on http://HOST:PORT`` (the real port for ``--port 0``).
 Request logs (one JSON line each) go to stderr.
@@ -26,39 +27,34 @@ from presign_lambda.settings import ConfigError, Settings
 
 
 def to_event(method: str, target: str, headers: list[tuple[str, str]], client_ip: str) -> dict[str, Any]:
-    """The payload-2.0 event API Gateway's HTTP API would send for this request."""
+    """The REST API proxy event (payload 1.0) API Gateway would send for this request."""
     parts = urlsplit(target)
-    joined: dict[str, str] = {}
-    for name, value in headers:  # repeated headers are comma-joined, as API Gateway does
-        name = name.lower()
-        joined[name] = f"{joined[name]},{value}" if name in joined else value
-    params: dict[str, str] = {}
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        params[name] = f"{params[name]},{value}" if name in params else value
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": parts.path,
-        "rawQueryString": parts.query,
-        "headers": joined,
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        multi_headers.setdefault(name, []).append(value)
+    multi_query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):  # decoded once, as the gateway does
+        multi_query.setdefault(name, []).append(value)
+    return {
+        "resource": parts.path,
+        "path": parts.path,
+        "httpMethod": method,
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": None,
+        "stageVariables": None,
         "requestContext": {
-            "http": {
-                "method": method,
-                "path": parts.path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": client_ip,
-                "userAgent": joined.get("user-agent", ""),
-            },
             "requestId": str(uuid.uuid4()),
-            "routeKey": "$default",
-            "stage": "$default",
-            "timeEpoch": int(time.time() * 1000),
+            "path": parts.path,
+            "httpMethod": method,
+            "identity": {"sourceIp": client_ip, "userAgent": multi_headers.get("User-Agent", [""])[-1]},
+            "requestTimeEpoch": int(time.time() * 1000),
         },
+        "body": None,
         "isBase64Encoded": False,
     }
-    if params:
-        event["queryStringParameters"] = params
-    return event
 
 
 def make_handler(service: PresignService) -> type[BaseHTTPRequestHandler]:

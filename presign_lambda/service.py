@@ -81,7 +81,7 @@ class PresignService:
         self._log_stream = log_stream
 
     def handle(self, event: Any, request_id: str | None = None) -> dict[str, Any]:
-        """Answer one API Gateway event (payload 1.0 or 2.0) with a proxy-integration response."""
+        """Answer one API Gateway REST API proxy event with a proxy-integration response."""
         started = time.perf_counter()
         request: HttpRequest | None = None
         try:

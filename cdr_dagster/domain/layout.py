@@ -8,10 +8,11 @@ waiting for their checks. Each run writes its own files under ``raw/<run_id>/`` 
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 
 RAW_PREFIX: Final = "raw"
 STAGING_PREFIX: Final = "staging"
@@ -104,3 +105,39 @@ def baseline_record_key(publication: str) -> str:
 
 def baseline_input_key(publication: str, asset: str) -> str:
     return f"{baseline_prefix(publication)}/{asset}.csv"
+
+
+#: What the page downloads, stored gzip-compressed: its datasets and its own versioned code.
+#: Not the manifest (the presign Lambda and rollback-data read its bytes with boto3, which does
+#: not undo Content-Encoding; it is 2 KB) and never today's embed's flat ``viz/<file>``.
+_STORED_GZIPPED = re.compile(r"^(?:processed/[^/]+\.csv|viz/v\d+/[^/]+\.(?:js|css))$")
+#: A published dataset version is never overwritten, so a browser or CDN may keep it for a year.
+IMMUTABLE: Final = "public, max-age=31536000, immutable"
+#: The manifest and the page's code change in place: revalidate on every use.
+REVALIDATE: Final = "no-cache"
+
+
+def stored_gzipped(key: str) -> bool:
+    """Whether ``key`` is stored gzip-compressed (``Content-Encoding: gzip``) in the bucket."""
+    return bool(_STORED_GZIPPED.match(key))
+
+
+def cache_control(key: str) -> str | None:
+    """The ``Cache-Control`` the bucket serves ``key`` with (None: S3's default, none)."""
+    if key.startswith(f"{PUBLISHED_PREFIX}/") and key.count("/") == 1 and parse_dated_key(key):
+        return IMMUTABLE
+    if key == MANIFEST_KEY or stored_gzipped(key):
+        return REVALIDATE
+    return None
+
+
+def stored_object(key: str, data: bytes, content_type: str) -> dict[str, Any]:
+    """S3 ``put_object`` arguments (without the bucket) that store ``data`` at ``key`` as the page
+    reads it: gzip-compressed where ``stored_gzipped`` says so (a browser undoes it; the bytes are
+    the same for the same data), with its ``Cache-Control``."""
+    stored: dict[str, Any] = {"Key": key, "Body": data, "ContentType": content_type}
+    if stored_gzipped(key):
+        stored.update(Body=gzip.compress(data, compresslevel=9, mtime=0), ContentEncoding="gzip")
+    if cache := cache_control(key):
+        stored["CacheControl"] = cache
+    return stored

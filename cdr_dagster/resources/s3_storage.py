@@ -6,12 +6,14 @@ loading the code location on a laptop stays fast.
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, PrivateAttr
 
+from cdr_dagster.domain.layout import stored_object
 from cdr_dagster.resources.storage import Storage
 
 
@@ -20,6 +22,9 @@ class S3Storage(Storage):
 
     The S3 client comes from dagster-aws's ``S3Resource``; a local S3-compatible server works
     through the standard ``AWS_ENDPOINT_URL_S3`` variable. S3 PUTs are atomic per object.
+
+    What the page downloads is stored gzip-compressed, with its ``Cache-Control``
+    (``layout.stored_object``); reads undo the compression, so callers see the plain bytes.
     """
 
     s3: S3Resource
@@ -38,12 +43,15 @@ class S3Storage(Storage):
 
     def read_bytes(self, key: str) -> bytes:
         try:
-            return self._client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            response = self._client().get_object(Bucket=self.bucket, Key=key)
         except self._client().exceptions.NoSuchKey:
             raise FileNotFoundError(self.location(key)) from None
+        data = response["Body"].read()
+        # by the object's own header: files published before compression are plain
+        return gzip.decompress(data) if response.get("ContentEncoding") == "gzip" else data
 
     def write_bytes(self, key: str, data: bytes, content_type: str = "text/csv") -> None:
-        self._client().put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        self._client().put_object(Bucket=self.bucket, **stored_object(key, data, content_type))
 
     def create_if_absent(self, key: str, data: bytes, content_type: str = "text/csv") -> bool:
         return self.replace_if(key, data, None, content_type)
@@ -54,13 +62,14 @@ class S3Storage(Storage):
             response = client.get_object(Bucket=self.bucket, Key=key)
         except client.exceptions.NoSuchKey:
             return None
-        return response["Body"].read(), response["ETag"]
+        data = response["Body"].read()
+        return (gzip.decompress(data) if response.get("ContentEncoding") == "gzip" else data), response["ETag"]
 
     def replace_if(self, key: str, data: bytes, version: str | None, content_type: str = "text/csv") -> bool:
         client = self._client()
         condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
         try:
-            client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **condition)
+            client.put_object(Bucket=self.bucket, **condition, **stored_object(key, data, content_type))
             return True
         except client.exceptions.ClientError as error:
             # S3's conditional write: 412 when the condition fails, 409 while a racing write is in

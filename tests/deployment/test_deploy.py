@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import gzip
 import hashlib
 import json
 import shlex
@@ -170,7 +171,8 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
     for key, path in viz_files(checkout.path).items():
         obj = s3.get_object(Bucket="cdr-dashboard-test", Key=key)
         assert (key, obj["ContentType"], obj["Metadata"]) == (key, VIZ_CONTENT_TYPES[key], {"git-sha": sha})
-        assert obj["Body"].read() == path.read_bytes()
+        assert (obj["ContentEncoding"], obj["CacheControl"]) == ("gzip", "no-cache"), key
+        assert gzip.decompress(obj["Body"].read()) == path.read_bytes()
     # the marker: when, who, what
     document = marker(aws, "test", sha)
     deployed_at = dt.datetime.strptime(document.pop("deployed_at"), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
@@ -537,7 +539,7 @@ def test_todays_embeds_flat_viz_keys_stay_byte_identical_through_deploys(aws: Aw
         assert [v["VersionId"] for v in same_key] == [versions[key]], key
         assert s3.get_object(Bucket="cdr-dashboard-test", Key=key)["Body"].read() == body
     new = s3.get_object(Bucket="cdr-dashboard-test", Key="viz/v2/chart_templates.js")["Body"].read()
-    assert new == b"// the new page code, changed\n"
+    assert gzip.decompress(new) == b"// the new page code, changed\n"
 
 
 def test_no_upload_list_ever_holds_the_old_embeds_key() -> None:

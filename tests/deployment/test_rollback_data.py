@@ -6,6 +6,7 @@ sentence and writes nothing."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 
@@ -274,7 +275,7 @@ def test_usage_errors_exit_2(aws: Aws, checkout: Checkout) -> None:
 
 
 def test_the_names_are_the_pipelines() -> None:
-    """deploy.py reads no cdr_dagster module (it runs with boto3 alone): its copies agree."""
+    """rollback_data.py reads no cdr_dagster module (it runs with boto3 alone): its copies agree."""
     assert rollback_data.MANIFEST_KEY == layout.MANIFEST_KEY
     assert rollback_data.ARCHIVE_PREFIX == layout.MANIFEST_ARCHIVE_PREFIX + "/"
     assert rollback_data.MANIFEST_VERSION == MANIFEST_VERSION

@@ -17,44 +17,14 @@ def _decoded(raw_query: str) -> list[tuple[str, str]]:
     return parse_qsl(raw_query, keep_blank_values=True)
 
 
-def v2_event(
+def rest_event(
     raw_query: str = "",
     method: str = "GET",
     headers: dict[str, str] | None = None,
     path: str = ROUTE,
 ) -> dict[str, Any]:
-    """An HTTP API (payload 2.0) event."""
-    params: dict[str, str] = {}
-    for name, value in _decoded(raw_query):
-        params[name] = f"{params[name]},{value}" if name in params else value
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"GET {ROUTE}",
-        "rawPath": path,
-        "rawQueryString": raw_query,
-        "headers": {k.lower(): v for k, v in (headers or {}).items()},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "test"},
-            "requestId": "req-v2",
-            "routeKey": f"GET {ROUTE}",
-            "stage": "$default",
-        },
-        "isBase64Encoded": False,
-    }
-    if params:
-        event["queryStringParameters"] = params
-    return event
-
-
-def v1_event(
-    raw_query: str = "",
-    method: str = "GET",
-    headers: dict[str, str] | None = None,
-    path: str = ROUTE,
-) -> dict[str, Any]:
-    """A REST API (payload 1.0) event; the stage is in requestContext.path, not in path."""
+    """A REST API proxy event (payload 1.0, what the template's API Gateway sends); the stage is in
+    requestContext.path, not in path."""
     multi: dict[str, list[str]] = {}
     for name, value in _decoded(raw_query):
         multi.setdefault(name, []).append(value)
@@ -79,9 +49,6 @@ def v1_event(
         "body": None,
         "isBase64Encoded": False,
     }
-
-
-EVENT_BUILDERS = {"v1": v1_event, "v2": v2_event}
 
 
 def body(response: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import requests
 from devtools.s3_server import patched_env
 from presign_lambda.handler import handler
 from presign_lambda.service import PresignService
-from tests.presign.builders import BUCKET, EVENT_BUILDERS, Publisher, body, v1_event, v2_event
+from tests.presign.builders import BUCKET, Publisher, body, rest_event
 from tests.presign.conftest import CHART_CSS_V2, CHART_JS_V2, CSV, NEWEST_KEYS
 from tests.presign.test_hostile import NOT_ALLOWED
 from tests.presign.test_manifest_cache import count_sends
@@ -33,15 +33,14 @@ DATA = [
 ]
 
 
-def batch(keys: str | list[str], fmt: str = "v2", **kw) -> dict:
+def batch(keys: str | list[str], **kw) -> dict:
     """The response to a batch request; a list is sent as the page sends it (each key encoded)."""
     raw = keys if isinstance(keys, str) else "keys=" + ",".join(quote(k, safe="") for k in keys)
-    return handler(EVENT_BUILDERS[fmt](raw, path=kw.pop("path", BATCH), **kw), None)
+    return handler(rest_event(raw, path=kw.pop("path", BATCH), **kw), None)
 
 
-@pytest.mark.parametrize("fmt", ["v1", "v2"])
-def test_a_batch_of_the_page_data_downloads_every_object(published: Publisher, fmt: str) -> None:
-    response = batch(DATA, fmt, headers={"Origin": PAGE})
+def test_a_batch_of_the_page_data_downloads_every_object(published: Publisher) -> None:
+    response = batch(DATA, headers={"Origin": PAGE})
     assert response["statusCode"] == 200
     assert response["headers"]["Access-Control-Allow-Origin"] == PAGE
     answer = body(response)
@@ -66,8 +65,7 @@ def test_a_batch_of_modules(published: Publisher) -> None:
     assert (css.content, css.headers["Content-Type"]) == (CHART_CSS_V2, "text/css")
 
 
-@pytest.mark.parametrize("fmt", ["v1", "v2"])
-def test_each_key_gets_the_single_routes_verdict(published: Publisher, fmt: str) -> None:
+def test_each_key_gets_the_single_routes_verdict(published: Publisher) -> None:
     keys = [
         "processed/ccn_data*",
         "raw/ccn_companies.csv",
@@ -77,7 +75,7 @@ def test_each_key_gets_the_single_routes_verdict(published: Publisher, fmt: str)
         "latest_deals_*",
         "processed/manifests/20261127T235900Z.json",
     ]
-    answer = body(batch(keys, fmt))
+    answer = body(batch(keys))
     assert list(answer["urls"]) == ["processed/ccn_data*", "latest_deals_*"]
     assert answer["errors"] == {
         "raw/ccn_companies.csv": {"status": 400, "error": NOT_ALLOWED},
@@ -88,10 +86,10 @@ def test_each_key_gets_the_single_routes_verdict(published: Publisher, fmt: str)
     }
     # The same verdicts, one by one, on the single route.
     for key, error in answer["errors"].items():
-        single = handler(EVENT_BUILDERS[fmt]("key=" + quote(key, safe="")), None)
+        single = handler(rest_event("key=" + quote(key, safe="")), None)
         assert (single["statusCode"], body(single)) == (error["status"], {"error": error["error"]})
     for key, url in answer["urls"].items():
-        single = body(handler(EVENT_BUILDERS[fmt]("key=" + quote(key, safe="")), None))["url"]
+        single = body(handler(rest_event("key=" + quote(key, safe="")), None))["url"]
         assert urlsplit(single).path == urlsplit(url).path
 
 
@@ -106,7 +104,6 @@ def test_twenty_keys_are_allowed(published: Publisher) -> None:
     assert (len(answer["urls"]), answer["errors"]) == (20, {})
 
 
-@pytest.mark.parametrize("fmt", ["v1", "v2"])
 @pytest.mark.parametrize(
     ("raw_query", "error"),
     [
@@ -122,8 +119,8 @@ def test_twenty_keys_are_allowed(published: Publisher) -> None:
         ("keys=ccn_data*&bucket=other", "the bucket parameter is not accepted"),
     ],
 )
-def test_a_bad_keys_parameter_is_a_400(published: Publisher, fmt: str, raw_query: str, error: str) -> None:
-    response = batch(raw_query, fmt)
+def test_a_bad_keys_parameter_is_a_400(published: Publisher, raw_query: str, error: str) -> None:
+    response = batch(raw_query)
     assert (response["statusCode"], body(response)) == (400, {"error": error})
     assert response["headers"]["Cache-Control"] == "no-store"
 
@@ -144,7 +141,7 @@ def test_cors_and_methods_are_the_single_routes(published: Publisher) -> None:
 
 
 def test_the_single_route_does_not_take_keys(published: Publisher) -> None:
-    response = handler(v2_event("keys=ccn_data*"), None)
+    response = handler(rest_event("keys=ccn_data*"), None)
     assert (response["statusCode"], body(response)) == (400, {"error": "missing key parameter"})
 
 
@@ -155,16 +152,16 @@ def test_one_s3_call_per_batch_even_without_a_cache(published: Publisher, clock)
     with patched_env({"PRESIGN_MANIFEST_CACHE_SECONDS": "0"}):
         service = PresignService(Settings.from_env(), build_s3_client(), clock=clock, log_stream=io.StringIO())
     sent = count_sends(service.client)
-    response = service.handle(v2_event("keys=" + ",".join(MODULES + DATA), path=BATCH))
+    response = service.handle(rest_event("keys=" + ",".join(MODULES + DATA), path=BATCH))
     assert len(body(response)["urls"]) == 9
     assert sent == ["GET"]
-    service.handle(v2_event("keys=" + ",".join(MODULES), path=BATCH))
+    service.handle(rest_event("keys=" + ",".join(MODULES), path=BATCH))
     assert sent == ["GET"]  # code only: no manifest needed
 
 
 def test_one_log_line_per_batch_without_urls(published: Publisher, capsys) -> None:
     keys = ["processed/ccn_data*", "viz/v2/chart_templates.js", "raw/x.csv", "nope*"]
-    answer = body(handler(v1_event("keys=" + ",".join(keys), path=BATCH), None))
+    answer = body(handler(rest_event("keys=" + ",".join(keys), path=BATCH), None))
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])
@@ -188,7 +185,7 @@ def test_one_log_line_per_batch_without_urls(published: Publisher, capsys) -> No
 
 def test_log_of_a_refused_batch_is_bounded(published: Publisher, capsys) -> None:
     keys = ["processed/" + "a" * 300 + "*"] * 30
-    response = handler(v2_event("keys=" + ",".join(keys), path=BATCH), None)
+    response = handler(rest_event("keys=" + ",".join(keys), path=BATCH), None)
     assert response["statusCode"] == 400
     record = json.loads(capsys.readouterr().out)
     assert record["outcome"] == "keys_too_long"
@@ -214,10 +211,10 @@ def test_successful_answers_may_be_reused_well_within_the_expiry(
     published: Publisher, expires: str, manifest_cache: str, cache_control: str
 ) -> None:
     with patched_env({"PRESIGN_URL_EXPIRES_SECONDS": expires, "PRESIGN_MANIFEST_CACHE_SECONDS": manifest_cache}):
-        single = handler(v2_event("key=processed/ccn_data*"), None)
+        single = handler(rest_event("key=processed/ccn_data*"), None)
         whole = batch(["processed/ccn_data*", "viz/chart_templates.js"])
         partial = batch(["processed/ccn_data*", "nope*"])
-        error = handler(v2_event("key=nope*"), None)
+        error = handler(rest_event("key=nope*"), None)
     assert single["headers"]["Cache-Control"] == cache_control
     assert whole["headers"]["Cache-Control"] == cache_control
     # An answer holding an error is never reused: the dataset may be published a minute later.

@@ -14,7 +14,7 @@ import requests
 
 from devtools.s3_server import patched_env
 from presign_lambda.handler import handler
-from tests.presign.builders import Publisher, body, v2_event
+from tests.presign.builders import Publisher, body, rest_event
 from tests.presign.conftest import CSV
 from tests.presign.sigv4 import check_presigned_get, signed_at
 
@@ -23,7 +23,7 @@ SECOND = dt.timedelta(seconds=1)
 
 
 def presign(key: str) -> str:
-    return body(handler(v2_event(f"key={key}"), None))["url"]
+    return body(handler(rest_event(f"key={key}"), None))["url"]
 
 
 def test_url_is_signed_now_and_refused_after_300_seconds(published: Publisher) -> None:

@@ -1,6 +1,6 @@
 """Hostile requests: each is refused with its exact status and message, and never gets a URL.
 
-Every case runs as both payload formats against the standard bucket, which really holds
+Every case runs against the standard bucket, which really holds
 raw/ccn_companies.csv and staging/orders_for_viz.csv: a refusal is the rule, not a missing file.
 """
 
@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pytest
 
 from presign_lambda.handler import handler
-from tests.presign.builders import EVENT_BUILDERS, Publisher, body
+from tests.presign.builders import Publisher, body, rest_event
 
 NOT_ALLOWED = (
     "key not allowed: expected processed/<dataset>* (or <dataset>_*), "
@@ -158,11 +158,10 @@ def test_the_table_is_big_enough() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("fmt", ["v1", "v2"])
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_hostile_request_is_refused(published: Publisher, fmt: str, case: Case) -> None:
+def test_hostile_request_is_refused(published: Publisher, case: Case) -> None:
     headers = {"Origin": case.origin} if case.origin else None
-    event = EVENT_BUILDERS[fmt](case.query, method=case.method, headers=headers, path=case.path)
+    event = rest_event(case.query, method=case.method, headers=headers, path=case.path)
     response = handler(event, None)
     assert (response["statusCode"], body(response)) == (case.status, {"error": case.error})
     assert "url" not in body(response)

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from presign_lambda.handler import handler
-from tests.presign.builders import BUCKET, EVENT_BUILDERS, Publisher, body
+from tests.presign.builders import BUCKET, Publisher, body, rest_event
 from tests.presign.conftest import CHART_JS, CHART_JS_V2, CSV
 
 # Exactly what the live page sends today, and what it gets (the newest published object).
@@ -41,9 +41,9 @@ OTHER_SPELLINGS: list[tuple[str, str]] = [
 ]
 
 
-def ask(fmt: str, key: str) -> dict:
+def ask(key: str) -> dict:
     # The page builds the query with encodeURIComponent, so '/' and '*' arrive percent-encoded.
-    event = EVENT_BUILDERS[fmt](urlencode({"key": key}), headers={"Origin": "https://www.deepskyclimate.com"})
+    event = rest_event(urlencode({"key": key}), headers={"Origin": "https://www.deepskyclimate.com"})
     return handler(event, None)
 
 
@@ -54,12 +54,11 @@ def test_the_table_covers_every_dataset_pattern_spelling() -> None:
     assert ("carbon_pricing_*", "processed/carbon_pricing_20261127_2.csv") in OTHER_SPELLINGS
 
 
-@pytest.mark.parametrize("fmt", ["v1", "v2"])
 @pytest.mark.parametrize(("key", "newest", "expected", "content_type"), LIVE_PAGE_KEYS, ids=[k[0] for k in LIVE_PAGE_KEYS])
 def test_live_page_key_downloads_the_newest_object(
-    published: Publisher, fmt: str, key: str, newest: str, expected: bytes, content_type: str
+    published: Publisher, key: str, newest: str, expected: bytes, content_type: str
 ) -> None:
-    response = ask(fmt, key)
+    response = ask(key)
     assert response["statusCode"] == 200, response["body"]
     assert response["headers"]["Access-Control-Allow-Origin"] == "https://www.deepskyclimate.com"
     url = body(response)["url"]
@@ -69,10 +68,9 @@ def test_live_page_key_downloads_the_newest_object(
     assert (got.content, got.headers["Content-Type"]) == (expected, content_type)
 
 
-@pytest.mark.parametrize("fmt", ["v1", "v2"])
 @pytest.mark.parametrize(("key", "newest"), OTHER_SPELLINGS, ids=[k for k, _ in OTHER_SPELLINGS])
-def test_every_spelling_gives_the_same_answer(published: Publisher, fmt: str, key: str, newest: str) -> None:
-    response = ask(fmt, key)
+def test_every_spelling_gives_the_same_answer(published: Publisher, key: str, newest: str) -> None:
+    response = ask(key)
     assert response["statusCode"] == 200, response["body"]
     url = body(response)["url"]
     assert urlsplit(url).path == f"/{BUCKET}/{newest}"

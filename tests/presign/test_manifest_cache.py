@@ -17,7 +17,7 @@ from presign_lambda.handler import handler
 from presign_lambda.s3 import build_s3_client
 from presign_lambda.service import PresignService
 from presign_lambda.settings import Settings
-from tests.presign.builders import Clock, Publisher, body, v2_event
+from tests.presign.builders import Clock, Publisher, body, rest_event
 from tests.presign.conftest import CSV, service_env
 
 V27 = b"date,tons_purchased_cum\n2026-11-27,12\n"
@@ -27,12 +27,12 @@ OWN_BUCKET_2 = "cdr-dashboard-stopped-2"
 
 
 def ask(service: PresignService, key: str) -> tuple[int, dict]:
-    response = service.handle(v2_event(f"key={key}"))
+    response = service.handle(rest_event(f"key={key}"))
     return response["statusCode"], body(response)
 
 
 def ask_handler(key: str) -> tuple[int, dict]:
-    response = handler(v2_event(f"key={key}"), None)
+    response = handler(rest_event(f"key={key}"), None)
     return response["statusCode"], body(response)
 
 
@@ -73,9 +73,9 @@ def test_pattern_follows_a_new_publish_once_the_cache_expires(publisher: Publish
 def test_cache_of_zero_seconds_reads_the_manifest_every_time(publisher: Publisher) -> None:
     publisher.publish("ccn_data", "20261127", b"year\n2026\n")
     with patched_env({"PRESIGN_MANIFEST_CACHE_SECONDS": "0"}):
-        first = body(handler(v2_event("key=ccn_data*"), None))["url"]
+        first = body(handler(rest_event("key=ccn_data*"), None))["url"]
         publisher.publish("ccn_data", "20261128", b"year\n2027\n")
-        second = body(handler(v2_event("key=ccn_data*"), None))["url"]
+        second = body(handler(rest_event("key=ccn_data*"), None))["url"]
     assert object_key(first, publisher.bucket) == "processed/ccn_data_20261127.csv"
     assert object_key(second, publisher.bucket) == "processed/ccn_data_20261128.csv"
 
@@ -111,16 +111,16 @@ def test_cached_answers_survive_the_s3_server_going_away() -> None:
     with s3_alive, service_env(own, OWN_BUCKET_1):
         own.create_bucket(OWN_BUCKET_1)
         Publisher(own.client(), OWN_BUCKET_1).publish("orders_for_viz", "20261127", CSV["orders_for_viz"])
-        cold = handler(v2_event("key=processed/orders_for_viz*"), None)
+        cold = handler(rest_event("key=processed/orders_for_viz*"), None)
         assert cold["statusCode"] == 200
 
         s3_alive.close()  # S3 is gone from here on
         with pytest.raises(requests.ConnectionError):
             requests.get(body(cold)["url"], timeout=10)
         for key in ["processed/orders_for_viz*", "processed/manifest.json", "viz/chart_templates.js"]:
-            warm = handler(v2_event(f"key={key}"), None)
+            warm = handler(rest_event(f"key={key}"), None)
             assert warm["statusCode"] == 200, key
-        warm = handler(v2_event("key=orders_for_viz*"), None)
+        warm = handler(rest_event("key=orders_for_viz*"), None)
         assert object_key(body(warm)["url"], OWN_BUCKET_1) == "processed/orders_for_viz_20261127.csv"
 
 
@@ -172,7 +172,7 @@ def test_an_unexpected_failure_is_a_500_that_says_nothing(
         }
     ):
         service, log = make_service()
-        response = service.handle(v2_event("key=viz/chart_templates.js"))
+        response = service.handle(rest_event("key=viz/chart_templates.js"))
     assert (response["statusCode"], body(response)) == (500, {"error": "internal error"})
     assert response["headers"]["Cache-Control"] == "no-store"
     record = json.loads(log.getvalue())

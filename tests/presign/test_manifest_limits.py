@@ -17,7 +17,7 @@ from presign_lambda.manifest import (
     nesting_depth,
     parse_manifest,
 )
-from tests.presign.builders import Clock, Publisher, body, v2_event
+from tests.presign.builders import Clock, Publisher, body, rest_event
 
 V27 = b"date,tons_purchased_cum\n2026-11-27,12\n"
 GOOD = {
@@ -128,7 +128,7 @@ def test_unknown_fields_are_ignored_and_inputs_is_not_required() -> None:
 
 
 def ask(service, key: str) -> tuple[int, dict]:
-    response = service.handle(v2_event(f"key={key}"))
+    response = service.handle(rest_event(f"key={key}"))
     return response["statusCode"], body(response)
 
 

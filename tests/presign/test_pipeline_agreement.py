@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.domain.layout import MANIFEST_KEY as PIPELINE_MANIFEST_KEY
+from cdr_dagster.domain.layout import stored_gzipped
 from presign_lambda.settings import DATASETS, MANIFEST_KEY
 
 PACKAGE = Path(__file__).resolve().parents[2] / "presign_lambda"
@@ -19,6 +20,13 @@ PACKAGE = Path(__file__).resolve().parents[2] / "presign_lambda"
 
 def test_same_manifest_key() -> None:
     assert MANIFEST_KEY == PIPELINE_MANIFEST_KEY == "processed/manifest.json"
+
+
+def test_the_manifest_the_lambda_parses_is_stored_plain() -> None:
+    # the Lambda reads the manifest's bytes with boto3, which does not undo Content-Encoding;
+    # the CSVs and the page's code are gzipped, but the Lambda only presigns those
+    assert not stored_gzipped(MANIFEST_KEY)
+    assert stored_gzipped("processed/orders_for_viz_20261127.csv") and stored_gzipped("viz/v2/chart_templates.js")
 
 
 def test_same_datasets_as_the_pipeline() -> None:

@@ -10,12 +10,12 @@ import requests
 
 from devtools.s3_server import patched_env
 from presign_lambda.handler import handler
-from tests.presign.builders import BUCKET, EVENT_BUILDERS, Publisher, body, v1_event, v2_event
+from tests.presign.builders import BUCKET, Publisher, body, rest_event
 from tests.presign.conftest import CHART_CSS_V2, CHART_JS, CHART_JS_V2, CSV, DASHBOARD_CSS, NEWEST_KEYS
 
 
-def presign(raw_query: str, fmt: str = "v2", **kw) -> str:
-    response = handler(EVENT_BUILDERS[fmt](raw_query, **kw), None)
+def presign(raw_query: str, **kw) -> str:
+    response = handler(rest_event(raw_query, **kw), None)
     assert response["statusCode"] == 200, response["body"]
     assert list(body(response)) == ["url"]
     return body(response)["url"]
@@ -27,7 +27,6 @@ def download(url: str) -> requests.Response:
     return got
 
 
-@pytest.mark.parametrize("fmt", ["v1", "v2"])
 @pytest.mark.parametrize(
     ("raw_query", "expected", "content_type"),
     [
@@ -49,9 +48,9 @@ def download(url: str) -> requests.Response:
     ],
 )
 def test_url_downloads_the_right_bytes_with_the_right_type(
-    published: Publisher, fmt: str, raw_query: str, expected: bytes, content_type: str
+    published: Publisher, raw_query: str, expected: bytes, content_type: str
 ) -> None:
-    got = download(presign(raw_query, fmt))
+    got = download(presign(raw_query))
     assert got.content == expected
     assert got.headers["Content-Type"] == content_type
 
@@ -87,9 +86,8 @@ def test_expiry_comes_from_the_environment(published: Publisher) -> None:
     assert parse_qs(urlsplit(url).query)["X-Amz-Expires"] == ["42"]
 
 
-@pytest.mark.parametrize("fmt", ["v1", "v2"])
-def test_answer_is_a_json_api_gateway_response(published: Publisher, fmt: str) -> None:
-    response = handler(EVENT_BUILDERS[fmt]("key=processed/ccn_data*"), None)
+def test_answer_is_a_json_api_gateway_response(published: Publisher) -> None:
+    response = handler(rest_event("key=processed/ccn_data*"), None)
     assert set(response) == {"statusCode", "headers", "body", "isBase64Encoded"}
     assert response["statusCode"] == 200
     assert response["isBase64Encoded"] is False
@@ -102,19 +100,19 @@ def test_answer_is_a_json_api_gateway_response(published: Publisher, fmt: str) -
 
 
 def test_stage_prefixed_paths_are_the_same_route(published: Publisher) -> None:
-    # HTTP API puts a named stage into rawPath; REST API keeps it in requestContext.path.
+    # REST API keeps the stage in requestContext.path; a custom domain's base path can prefix path.
     url = presign("key=processed/ccn_data*", path="/test/presigned-url")
     assert urlsplit(url).path == f"/{BUCKET}/processed/ccn_data_20261127.csv"
-    v1 = v1_event("key=processed/ccn_data*")
-    assert v1["requestContext"]["path"] == "/test/presigned-url"
-    assert handler(v1, None)["statusCode"] == 200
+    event = rest_event("key=processed/ccn_data*")
+    assert event["requestContext"]["path"] == "/test/presigned-url"
+    assert handler(event, None)["statusCode"] == 200
 
 
 def test_one_json_log_line_per_request_without_the_url(published: Publisher, capsys) -> None:
     class Context:
         aws_request_id = "lambda-req-1"
 
-    url = body(handler(v2_event("key=processed/orders_for_viz*"), Context()))["url"]
+    url = body(handler(rest_event("key=processed/orders_for_viz*"), Context()))["url"]
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])
@@ -134,7 +132,7 @@ def test_one_json_log_line_per_request_without_the_url(published: Publisher, cap
 
 def test_log_falls_back_to_the_gateway_request_id_and_cuts_long_keys(published, capsys) -> None:
     key = "processed/" + "a" * 5000 + '\n{"status": 200}'
-    response = handler(v1_event("key=" + key.replace("\n", "%0A")), None)
+    response = handler(rest_event("key=" + key.replace("\n", "%0A")), None)
     assert response["statusCode"] == 400
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1  # the newline in the key cannot forge a second log line
@@ -146,7 +144,7 @@ def test_log_falls_back_to_the_gateway_request_id_and_cuts_long_keys(published, 
 
 def test_missing_bucket_setting_is_a_500_that_says_nothing(published, capsys) -> None:
     with patched_env({"CDR_DASHBOARD_BUCKET": None}):
-        response = handler(v2_event("key=processed/orders_for_viz*"), None)
+        response = handler(rest_event("key=processed/orders_for_viz*"), None)
     assert response["statusCode"] == 500
     assert body(response) == {"error": "internal error"}
     record = json.loads(capsys.readouterr().out)

@@ -9,7 +9,7 @@ import json
 import requests
 
 from presign_lambda.handler import handler
-from tests.presign.builders import Publisher, body, v2_event
+from tests.presign.builders import Publisher, body, rest_event
 
 V27 = b"date,tons_purchased_cum\n2026-11-27,12\n"
 V28 = b"date,tons_purchased_cum\n2026-11-28,15\n"
@@ -18,7 +18,7 @@ NOT_PUBLISHED = (404, {"error": "version not published"})
 
 
 def ask(key: str) -> tuple[int, dict]:
-    response = handler(v2_event(f"key={key}"), None)
+    response = handler(rest_event(f"key={key}"), None)
     return response["statusCode"], body(response)
 
 

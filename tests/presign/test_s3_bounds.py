@@ -23,7 +23,7 @@ from presign_lambda.s3 import (
 )
 from presign_lambda.service import PresignService
 from presign_lambda.settings import Settings
-from tests.presign.builders import Publisher, body, v2_event
+from tests.presign.builders import Publisher, body, rest_event
 from tests.presign.test_manifest_cache import count_sends
 
 
@@ -63,7 +63,7 @@ def test_a_cold_request_makes_at_most_one_s3_call(published: Publisher, query: s
         service = PresignService(Settings.from_env(), build_s3_client(), log_stream=io.StringIO())
     sent = count_sends(service.client)
     path = "/presigned-urls" if query.startswith("keys=") else "/presigned-url"
-    service.handle(v2_event(query, path=path))
+    service.handle(rest_event(query, path=path))
     assert len(sent) <= 1
     assert sent == ([] if query in ("key=viz/chart_templates.js", "key=raw/x.csv") else ["GET"])
 
@@ -121,7 +121,7 @@ def test_a_hung_s3_ends_in_two_attempts_and_a_clean_answer(silent_s3: SilentServ
     log = io.StringIO()
     with patched_env(env):
         service = PresignService(Settings.from_env(), build_s3_client(), log_stream=log)
-        response = service.handle(v2_event("key=processed/orders_for_viz*"))
+        response = service.handle(rest_event("key=processed/orders_for_viz*"))
     assert (response["statusCode"], body(response)) == (404, {"error": "no published version of orders_for_viz"})
     assert len(silent_s3.accepted) == 2  # MAX_ATTEMPTS
     record = json.loads(log.getvalue())
