@@ -28,11 +28,11 @@ from cdr_dagster.resources.csv_io_manager import utc_date_stamp
 from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes
 from deployment.deploy import load_config
 from devtools.fake_cdr_fyi import FakeCdrFyi
+from devtools.postgres import PostgresServer, PostgresUnavailable, running_postgres, server_bindir
 from devtools.processes import stop
 from devtools.s3_server import S3Server
 from devtools.static_site import serving
 from tests.deployment.conftest import CONFIG_PATH, ROOT
-from tests.deployment.postgres import PostgresServer, PostgresUnavailable, running_postgres, server_bindir
 
 INSTANCE_DIR = ROOT / "deployment" / "dagster"
 BIN = Path(sys.executable).parent
