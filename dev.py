@@ -4,6 +4,7 @@
     python3 dev.py refresh   # set up, then run weekly_refresh with the embedded defaults (./data)
     python3 dev.py rerun     # re-execute the last failed weekly_refresh from its failed steps
     python3 dev.py test      # set up (Python and Debian packages), then run the whole test suite
+    python3 dev.py rehearse  # the test deployment's Dagster tier on this machine, with a lost run worker
     python3 dev.py ui        # set up, then start `dagster dev` (http://localhost:3000)
     python3 dev.py preview   # serve the page on http://localhost:8000 from ./data
     python3 dev.py check     # ruff, mypy and `dg check defs` (also run first by `test`)
@@ -131,6 +132,13 @@ def main(argv: list[str]) -> None:
             static_checks()
             rest = ["-n", "auto", "--dist", "loadscope"]
         run(PYTHON, "-m", "pytest", *rest)
+    elif command == "rehearse":  # devtools/rehearse.py: [test|prod] [--template PATH] [--keep]
+        setup("dev")
+        debian_test_packages()
+        # exec, not a child: Ctrl-C reaches the rehearsal alone, which stops what it started
+        print("+", PYTHON, "-m devtools.rehearse", *rest, flush=True)
+        os.chdir(ROOT)
+        os.execv(PYTHON, [str(PYTHON), "-m", "devtools.rehearse", *rest])
     elif command == "ui":
         setup()
         run(BIN / "dagster", "dev", *rest, env=dagster_env())
