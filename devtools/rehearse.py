@@ -48,6 +48,7 @@ from devtools.task_definitions import (
     StackError,
     discovery_names,
     dockerfile_copies,
+    dockerfile_env,
     env_references,
     load_template,
     services,
@@ -391,6 +392,11 @@ class Rehearsal:
 
         ports = {port: free_port() for c in built.containers.values() for port in c.ports}
         instance_dir = self.image_files(built, workdir)
+        for container in built.containers.values():  # task volumes: a local folder each
+            for mount in container.registration["containerDefinitions"][0].get("mountPoints", []):
+                instance_dir[mount["containerPath"]] = workdir / "volumes" / mount["sourceVolume"]
+                instance_dir[mount["containerPath"]].mkdir(parents=True, exist_ok=True)
+        image_env = dockerfile_env(ROOT / "Dockerfile")
         secrets = {
             "DAGSTER_PG_PASSWORD": postgres.password,
             "CDR_FYI_API_TOKEN": TOKEN,
@@ -399,11 +405,11 @@ class Rehearsal:
         hosts = discovery_names(built.resolver) | {"0.0.0.0"}
 
         def localize(values: list[str]) -> list[str]:
-            """An image's values made to work here: image paths -> local folders, service
+            """An image's values made to work here: image paths and volumes -> local folders, service
             discovery names and 0.0.0.0 -> 127.0.0.1, container ports -> free local ports."""
             out = []
             for value in values:
-                for image_dir in built.image_paths:
+                for image_dir in instance_dir:
                     if value == image_dir or value.startswith(image_dir + "/"):
                         value = str(instance_dir[image_dir]) + value[len(image_dir) :]
                 if value in hosts:
@@ -421,10 +427,10 @@ class Rehearsal:
             values = localize([given[n] for n in names])
             site.pages[f"/ecs-metadata/{task_id}/task"] = (200, json.dumps(self.task_metadata(ecs_cluster, task_id)).encode())
             return {
+                **dict(zip(image_env, localize(list(image_env.values())), strict=True)),
                 "PATH": container_path(),
                 "HOME": str(workdir / "home"),
                 "LANG": "C.UTF-8",
-                "PYTHONUNBUFFERED": "1",
                 # the task role and the AWS endpoints: moto
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
@@ -610,6 +616,11 @@ class Rehearsal:
                 raise Failed(f"ECS reports the task {described['lastStatus']} with exit codes {codes}, not STOPPED with 137")
             message = self.failure_message(web, first_run)
             notes.append(f"ECS: STOPPED, exit code 137; run FAILURE: {message}")
+            failed_tags = tags_of(run)
+            notes.append(
+                f"failure reason {failed_tags.get('dagster/failure_reason', '?')}, "
+                f"will retry: {failed_tags.get('dagster/will_retry', '?')}"
+            )
             listed = s3.list_objects_v2(Bucket=bucket, Prefix="processed/").get("KeyCount", 0)
             if listed:
                 raise Failed(f"the killed run left {listed} objects under processed/")

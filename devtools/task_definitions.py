@@ -279,6 +279,19 @@ def dockerfile_copies(dockerfile: Path) -> dict[str, str]:
     return copies
 
 
+def dockerfile_env(dockerfile: Path) -> dict[str, str]:
+    """The image's ``ENV NAME=value`` settings (continuation lines joined)."""
+    import shlex
+
+    text = dockerfile.read_text().replace("\\\n", " ")
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if words and words[0].upper() == "ENV":
+            env.update(tuple(word.split("=", 1)) for word in words[1:] if "=" in word)  # type: ignore[misc]
+    return env
+
+
 def env_references(config: Any) -> list[str]:
     """Every ``{env: NAME}`` in a Dagster YAML file (instance or workspace), in order."""
     found: list[str] = []

@@ -11,6 +11,7 @@ from devtools.task_definitions import (
     StackError,
     discovery_names,
     dockerfile_copies,
+    dockerfile_env,
     env_references,
     load_template,
     services,
@@ -110,8 +111,12 @@ def test_services_discovery_names_and_the_dockerfiles_folders(resolver: Resolver
     assert services(resolver)["WebTask"]["NetworkConfiguration"] == {"AwsvpcConfiguration": {"Subnets": ["subnet-1", "subnet-2"]}}
     assert discovery_names(resolver) == {"web.app-test.local"}
     dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("COPY pyproject.toml ./\nCOPY cdr_dagster ./cdr_dagster\nCOPY --chown=a:a deployment/dagster /opt/i\n")
+    dockerfile.write_text(
+        "ENV A=1 \\\n    B=two\nCOPY pyproject.toml ./\nCOPY cdr_dagster ./cdr_dagster\n"
+        "COPY --chown=a:a deployment/dagster /opt/i\nENV TMPDIR=/opt/s  # scratch\n"
+    )
     assert dockerfile_copies(dockerfile) == {"/opt/i": "deployment/dagster"}
+    assert dockerfile_env(dockerfile) == {"A": "1", "B": "two", "TMPDIR": "/opt/s"}
 
 
 def test_an_attribute_without_a_local_stand_in_is_named(resolver: Resolver) -> None:
