@@ -30,6 +30,9 @@ PYTHON = BIN / "python"
 # Debian packages the tests need: a real browser for the page, a real PostgreSQL for the
 # Dagster instance of the test/prod deployments.
 DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium", "postgresql": "/usr/lib/postgresql", "npm": "/usr/bin/npm"}
+# cfn-guard 3.1.1 and AWS's Control Tower rules, which the template tests run (npm ships both).
+CFN_GUARD_PACKAGE = "@cdklabs/cdk-validator-cfnguard@0.0.62"
+TOOLS = ROOT / ".tools"
 
 
 def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
@@ -62,6 +65,16 @@ def debian_test_packages() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run("apt-get", "update", "-qq", env=env)
     run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
+def npm_test_tools() -> None:
+    """cfn-guard and its rules into .tools/ (ignored by git), once per pinned version."""
+    stamp = TOOLS / ".installed"
+    if stamp.exists() and stamp.read_text() == CFN_GUARD_PACKAGE:
+        return
+    TOOLS.mkdir(exist_ok=True)
+    run("npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", TOOLS, CFN_GUARD_PACKAGE)
+    stamp.write_text(CFN_GUARD_PACKAGE)
 
 
 # The lock: every package of pyproject.toml (with the dev extra) pinned for CPython 3.11 on
@@ -127,6 +140,7 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         setup("dev")
         debian_test_packages()
+        npm_test_tools()
         if not rest:  # the whole suite: static checks first, then tests on every core, a module per worker
             static_checks()
             rest = ["-n", "auto", "--dist", "loadscope"]
