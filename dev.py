@@ -3,7 +3,7 @@
 
     python3 dev.py refresh   # set up, then run weekly_refresh with the embedded defaults (./data)
     python3 dev.py rerun     # re-execute the last failed weekly_refresh from its failed steps
-    python3 dev.py test      # set up (Python and Debian packages), then run the whole test suite
+    python3 dev.py test      # set up (Python, Debian packages, cfn-guard into .tools/), then run the whole test suite
     python3 dev.py ui        # set up, then start `dagster dev` (http://localhost:3000)
     python3 dev.py preview   # serve the page on http://localhost:8000 from ./data
     python3 dev.py check     # ruff, mypy and `dg check defs` (also run first by `test`)
