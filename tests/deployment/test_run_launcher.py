@@ -20,10 +20,10 @@ from typing import Any
 import boto3
 import pytest
 
+from devtools.postgres import PostgresServer, PostgresUnavailable, running_postgres
 from devtools.s3_server import S3Server
 from tests.deployment.cloudformation import register_task_definition_request
 from tests.deployment.conftest import ROOT
-from tests.deployment.postgres import PostgresServer, PostgresUnavailable, running_postgres
 from tests.deployment.test_dagster_stack import SHA, environment, secrets, stacks
 
 INSTANCE_DIR = ROOT / "deployment" / "dagster"
