@@ -1,13 +1,14 @@
 # The Dagster code location (cdr_dagster) as a container image; deployment/deploy.py builds it
-# tagged with the commit (<registry>/cdr-dagster:<git sha>). One image serves every role:
+# tagged with the commit (<registry>/cdr-dagster-<deployment>:<git sha>). One image serves every
+# role, each an ECS task definition of deployment/dagster_stack.yaml with its command:
 #
 #   code server (default command)  dagster code-server start -h 0.0.0.0 -p 4000 -m cdr_dagster.definitions
 #   webserver (OSS)                dagster-webserver -h 0.0.0.0 -p 3000 -w /opt/dagster/instance/workspace.yaml
 #   daemon (OSS)                   dagster-daemon run -w /opt/dagster/instance/workspace.yaml
+#   each run                       dagster api execute_run <json> (EcsRunLauncher's RunTask command)
 #
-# Set on every container: DAGSTER_HOME=/opt/dagster/instance/<test|prod> (the instance config:
-# PostgreSQL, compute logs in S3, run retries), DAGSTER_DEPLOYMENT=<test|prod>, the DAGSTER_PG_*
-# and DAGSTER_COMPUTE_LOGS_* variables, CDR_DASHBOARD_BUCKET and the secret CDR_FYI_API_TOKEN.
+# CMD only, never an ENTRYPOINT: the run launcher's command replaces CMD, and an ENTRYPOINT
+# would be put in front of it. The stack gives each container its environment and secrets.
 # Dagster+ Hybrid agents run the image with their own command. See docs/deployment.md.
 FROM python:3.11-slim-bookworm
 
@@ -28,6 +29,12 @@ RUN pip install -c constraints.txt . \
 
 # Instance configuration of each deployment and the workspace of the OSS webserver and daemon.
 COPY --chown=dagster:dagster deployment/dagster /opt/dagster/instance
+
+# The only writable folder of the read-only containers (a task volume mounted here keeps this
+# ownership): temporary files (compute logs before their upload, the cdr.fyi limiter's state).
+RUN mkdir /opt/dagster/scratch && chown dagster:dagster /opt/dagster/scratch
+ENV TMPDIR=/opt/dagster/scratch
+VOLUME ["/opt/dagster/scratch"]
 
 USER dagster
 EXPOSE 4000

@@ -3,7 +3,8 @@
 
     python3 dev.py refresh   # set up, then run weekly_refresh with the embedded defaults (./data)
     python3 dev.py rerun     # re-execute the last failed weekly_refresh from its failed steps
-    python3 dev.py test      # set up (Python and Debian packages), then run the whole test suite
+    python3 dev.py test      # set up (Python, Debian packages, cfn-guard into .tools/), then run the whole test suite
+    python3 dev.py rehearse  # the test deployment's Dagster tier on this machine, with a lost run worker
     python3 dev.py ui        # set up, then start `dagster dev` (http://localhost:3000)
     python3 dev.py preview   # serve the page on http://localhost:8000 from ./data
     python3 dev.py check     # ruff, mypy and `dg check defs` (also run first by `test`)
@@ -30,6 +31,9 @@ PYTHON = BIN / "python"
 # Debian packages the tests need: a real browser for the page, a real PostgreSQL for the
 # Dagster instance of the test/prod deployments.
 DEBIAN_TEST_PACKAGES = {"chromium": "/usr/bin/chromium", "postgresql": "/usr/lib/postgresql", "npm": "/usr/bin/npm"}
+# cfn-guard 3.1.1 and AWS's Control Tower rules, which the template tests run (npm ships both).
+CFN_GUARD_PACKAGE = "@cdklabs/cdk-validator-cfnguard@0.0.62"
+TOOLS = ROOT / ".tools"
 
 
 def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
@@ -62,6 +66,16 @@ def debian_test_packages() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run("apt-get", "update", "-qq", env=env)
     run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+
+
+def npm_test_tools() -> None:
+    """cfn-guard and its rules into .tools/ (ignored by git), once per pinned version."""
+    stamp = TOOLS / ".installed"
+    if stamp.exists() and stamp.read_text() == CFN_GUARD_PACKAGE:
+        return
+    TOOLS.mkdir(exist_ok=True)
+    run("npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", TOOLS, CFN_GUARD_PACKAGE)
+    stamp.write_text(CFN_GUARD_PACKAGE)
 
 
 # The lock: every package of pyproject.toml (with the dev extra) pinned for CPython 3.11 on
@@ -130,10 +144,18 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         setup("dev")
         debian_test_packages()
+        npm_test_tools()
         if not rest:  # the whole suite: static checks first, then tests on every core, a module per worker
             static_checks()
             rest = ["-n", "auto", "--dist", "loadscope"]
         run(PYTHON, "-m", "pytest", *rest)
+    elif command == "rehearse":  # devtools/rehearse.py: [test|prod] [--template PATH] [--keep]
+        setup("dev")
+        debian_test_packages()
+        # exec, not a child: Ctrl-C reaches the rehearsal alone, which stops what it started
+        print("+", PYTHON, "-m devtools.rehearse", *rest, flush=True)
+        os.chdir(ROOT)
+        os.execv(PYTHON, [str(PYTHON), "-m", "devtools.rehearse", *rest])
     elif command == "ui":
         setup()
         run(BIN / "dagster", "dev", *rest, env=dagster_env())

@@ -14,8 +14,12 @@ the commit (uncommitted changes, or a state git does not show: see deployment/sh
    what ships as prod computes (``--force-unverified`` skips the check);
 2. package ``presign_lambda`` into a zip holding only the modules its handler imports (boto3 is
    in the Lambda runtime);
-3. ship the Dagster code location: the ``dagster_commands`` of the deployment, run one by one
-   (``--skip-dagster`` leaves them out);
+3. ship the Dagster tier (``--skip-dagster`` leaves it as it is): refuse while a run is in
+   progress (a task of the run task definition's family is running in the deployment's ECS
+   cluster), run the deployment's ``dagster_commands`` one by one (test builds and pushes
+   ``<repository>:<sha>``; prod copies the image test ran), then update the Dagster stack
+   (deployment/dagster_stack.yaml) to that image: ``ImageTag=<sha>``, every other parameter and
+   the template as they are, which rolls the code server, webserver and daemon services;
 4. update the function's code, publish a version and point the alias API Gateway invokes at it
    (the previous version stays, so rolling back is moving the alias back);
 5. upload the page's files under ``viz/v2/`` with their content types (never the flat
@@ -23,18 +27,18 @@ the commit (uncommitted changes, or a state git does not show: see deployment/sh
 6. write the marker ``deployments/<sha>.json`` (when, who, what, the checksums of what shipped)
    in the deployment's bucket.
 
-``--dry-run`` prints the plan and stops: no AWS request, no command. ``rollback-data`` is
+``--dry-run`` prints the plan (image, stacks, services) and stops: no AWS request, no command,
+no credentials needed. ``rollback-data`` is
 deployment/rollback_data.py (its ``--dry-run`` reads the bucket and writes nothing). Names and
 regions come from ``deployment/deployments.toml``; credentials from boto3's chain;
-``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` and ``AWS_ENDPOINT_URL_LAMBDA`` point it at a local
-stand-in (moto). Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused
-(unverified, a tree that is not the commit, nothing to roll back to). See docs/deployment.md.
+``AWS_ENDPOINT_URL`` (and ``AWS_ENDPOINT_URL_<SERVICE>``) point it at a local stand-in (moto).
+Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 refused (unverified, a tree that is
+not the commit, a run in progress, nothing to roll back to). See docs/deployment.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import base64
 import datetime as dt
 import getpass
@@ -59,7 +63,7 @@ if __package__ in (None, ""):  # run as a script: this checkout's own modules, n
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from cdr_dagster.domain.layout import stored_object
 from dashboard.viz_files import LEGACY_ENTRY_KEY, VIZ_PREFIX, content_type, viz_files
@@ -71,16 +75,27 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = Path("deployment") / "deployments.toml"
 
 LAMBDA_PACKAGE = "presign_lambda"
-LAMBDA_ENTRY_MODULE = "handler"
-# What the Lambda Python runtime provides besides the standard library.
-LAMBDA_RUNTIME_PACKAGES = frozenset({"boto3", "botocore"})
+# The package's local HTTP server for the page's preview and tests; never in the Lambda. That the
+# rest imports only the standard library and boto3 is tests/presign/test_pipeline_agreement.py's.
+LAMBDA_LEFT_OUT = frozenset({"local.py"})
 
 
 MARKER_PREFIX = "deployments/"
 # What a deploy ships from the working tree; it must match the commit it is recorded as.
 SHIPPED_PATHS = (*shipped.LAMBDA_PATHS, *shipped.PAGE_PATHS, "deployment/deployments.toml")
 DAGSTER_SHIPPED_PATHS = shipped.IMAGE_PATHS
-ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LAMBDA")
+ENDPOINT_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_LAMBDA",
+    "AWS_ENDPOINT_URL_ECS",
+    "AWS_ENDPOINT_URL_CLOUDFORMATION",
+)
+DAGSTER_TEMPLATE = "deployment/dagster_stack.yaml"
+DASHBOARD_TEMPLATE = "deployment/template.yaml"
+IMAGE_PARAMETER = "ImageTag"
+# How long a stack update may take (the services' rollout included) before the deploy gives up.
+STACK_UPDATE_MINUTES = 60
 
 __all__ = ["ConfigError", "DeployError", "Refused"]  # the errors live in deployment/errors.py
 
@@ -102,6 +117,20 @@ class Deployment:
     requires_deployed_to: str | None
     dagster_commands: tuple[tuple[str, ...], ...]
     values: Mapping[str, str]  # every string setting, plus "deployment": the placeholders
+    dagster: DagsterTier | None
+
+
+@dataclass(frozen=True)
+class DagsterTier:
+    """The deployment's Dagster stack (deployment/dagster_stack.yaml) and what it runs."""
+
+    stack: str
+    cluster: str
+    services: tuple[str, ...]
+    run_task_family: str
+
+
+DAGSTER_KEYS = ("dagster_stack", "ecs_cluster", "ecs_services", "run_task_family")
 
 
 @dataclass(frozen=True)
@@ -146,6 +175,20 @@ def _deployment(path: Path, name: str, table: Any) -> Deployment:
     if not all(isinstance(c, list) and c and all(isinstance(a, str) for a in c) for c in commands):
         raise ConfigError(f"{path}: [{name}] dagster_commands must be a list of non-empty lists of strings")
     values = {key: value for key, value in table.items() if isinstance(value, str)}
+    given = [key for key in DAGSTER_KEYS if values.get(key)]
+    if given and len(given) < len(DAGSTER_KEYS):
+        missing_keys = ", ".join(key for key in DAGSTER_KEYS if key not in given)
+        raise ConfigError(f"{path}: [{name}] names a Dagster stack but not {missing_keys}")
+    tier = (
+        DagsterTier(
+            stack=values["dagster_stack"],
+            cluster=values["ecs_cluster"],
+            services=tuple(s.strip() for s in values["ecs_services"].split(",")),
+            run_task_family=values["run_task_family"],
+        )
+        if given
+        else None
+    )
     return Deployment(
         name=name,
         region=table["region"],
@@ -155,6 +198,7 @@ def _deployment(path: Path, name: str, table: Any) -> Deployment:
         requires_deployed_to=table.get("requires_deployed_to"),
         dagster_commands=tuple(tuple(c) for c in commands),
         values={**values, "deployment": name},
+        dagster=tier,
     )
 
 
@@ -170,11 +214,15 @@ def _check_placeholders(path: Path, deployment: Deployment, image: str) -> None:
         raise ConfigError(f"{path}: [{deployment.name}] unknown placeholders: {', '.join(unknown)}")
 
 
+def image_name(config: Config, deployment: Deployment, account: str) -> str:
+    """The deployment's image repository (without a tag)."""
+    return config.image.format_map({**deployment.values, "account": account})
+
+
 def dagster_commands(config: Config, deployment: Deployment, sha: str, account: str) -> list[list[str]]:
     """The deployment's Dagster commands with every placeholder filled in."""
     values = {**deployment.values, "sha": sha, "location": config.location, "account": account}
-    image = config.image.format_map(values)
-    values["image"] = image
+    values["image"] = image_name(config, deployment, account)
     return [[arg.format_map(values) for arg in command] for command in deployment.dagster_commands]
 
 
@@ -215,59 +263,18 @@ class LambdaPackage:
         return base64.b64encode(hashlib.sha256(self.data).digest()).decode()
 
 
-def lambda_modules(package_dir: Path, entry: str = LAMBDA_ENTRY_MODULE) -> list[str]:
-    """Modules of the package the entry module needs, following its imports (sorted).
-
-    Raises DeployError on an import the Lambda runtime cannot satisfy (neither the standard
-    library, boto3/botocore, nor a module of the package).
-    """
-    package = package_dir.name
-    needed: set[str] = set()
-    todo = [entry]
-    while todo:
-        module = todo.pop()
-        if module in needed:
-            continue
-        needed.add(module)
-        source = package_dir / f"{module}.py"
-        if not source.is_file():  # a name defined in the package's __init__, always shipped
-            continue
-        for imported in _imports(ast.parse(source.read_text(), str(source))):
-            top, _, rest = imported.partition(".")
-            if top == package:
-                if rest:
-                    todo.append(rest.partition(".")[0])
-            elif top not in sys.stdlib_module_names and top not in LAMBDA_RUNTIME_PACKAGES and top != "__future__":
-                raise DeployError(f"{source.name} imports {top}, which the Lambda runtime does not have")
-    return sorted(m for m in needed if (package_dir / f"{m}.py").is_file())
-
-
-def _imports(tree: ast.AST) -> list[str]:
-    """Absolute module names imported; ``from pkg import mod`` yields ``pkg.mod`` too."""
-    names: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                raise DeployError("relative imports are not supported in the Lambda package")
-            names.append(node.module or "")
-            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
 def build_lambda_package(root: Path) -> LambdaPackage:
-    """Zip ``presign_lambda/__init__.py`` and the modules the handler imports."""
+    """Zip the modules of ``presign_lambda`` (all but its local server), in a fixed order."""
     package_dir = root / LAMBDA_PACKAGE
-    files = sorted({"__init__", *lambda_modules(package_dir)})
+    files = sorted(p.name for p in package_dir.glob("*.py") if p.name not in LAMBDA_LEFT_OUT)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for module in files:
-            info = zipfile.ZipInfo(f"{LAMBDA_PACKAGE}/{module}.py", date_time=(1980, 1, 1, 0, 0, 0))
+        for name in files:
+            info = zipfile.ZipInfo(f"{LAMBDA_PACKAGE}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, (package_dir / f"{module}.py").read_bytes())
-    return LambdaPackage(files=tuple(f"{LAMBDA_PACKAGE}/{m}.py" for m in files), data=buffer.getvalue())
+            archive.writestr(info, (package_dir / name).read_bytes())
+    return LambdaPackage(files=tuple(f"{LAMBDA_PACKAGE}/{name}" for name in files), data=buffer.getvalue())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,8 +403,24 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
         lines.append(f"  {step}. dagster: skipped (--skip-dagster)")
     else:
         commands = dagster_commands(plan.config, d, plan.sha, account)
-        lines.append(f"  {step}. dagster: ship code location {plan.config.location} ({len(commands)} commands)")
+        image = f"{image_name(plan.config, d, account)}:{plan.sha}"
+        lines.append(f"  {step}. dagster: ship code location {plan.config.location} as image {image}")
+        if d.dagster is not None:
+            lines.append(
+                f"       runs: refuse while a run is in progress (a {d.dagster.run_task_family} task "
+                f"running in ECS cluster {d.dagster.cluster})"
+            )
         lines += [f"       $ {shlex.join(command)}" for command in commands]
+        if d.dagster is not None:
+            lines.append(
+                f"       stack: update {d.dagster.stack} ({DAGSTER_TEMPLATE}) to {IMAGE_PARAMETER}={plan.sha}, "
+                "its template and other parameters as they are"
+            )
+            lines.append(
+                f"       services: {', '.join(d.dagster.services)} in {d.dagster.cluster} roll to the new image "
+                "(the daemon stops before its successor starts); each run is a task of "
+                f"{d.dagster.run_task_family}"
+            )
     step += 1
     lines.append(f"  {step}. lambda: update the code of {d.function}, publish a version, point alias {d.alias} at it")
     step += 1
@@ -409,6 +432,11 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
     step += 1
     lines.append(
         f"  {step}. marker: write s3://{d.bucket}/{plan.marker_key} (checksum of what ships: sha256 {plan.checksums['shipped']})"
+    )
+    lines.append(
+        f"stacks: {d.values.get('stack', '?')} ({DASHBOARD_TEMPLATE}) is not changed by a deploy"
+        + ("" if d.dagster is None else f"; {d.dagster.stack} ({DAGSTER_TEMPLATE}) only to the new image")
+        + " (template changes: aws cloudformation deploy, docs/deployment.md)"
     )
     return lines
 
@@ -492,6 +520,72 @@ def preflight(lambda_client: Any, s3: Any, deployment: Deployment) -> str:
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", "error"))
+
+
+def runs_in_progress(ecs: Any, tier: DagsterTier) -> list[str]:
+    """The runs whose task is starting or running (their Dagster run ids, or task ids)."""
+    arns = ecs.list_tasks(cluster=tier.cluster, family=tier.run_task_family, desiredStatus="RUNNING")["taskArns"]
+    if not arns:
+        return []
+    tasks = ecs.describe_tasks(cluster=tier.cluster, tasks=arns, include=["TAGS"])["tasks"]
+    runs = []
+    for task in tasks:
+        tags = {tag["key"]: tag["value"] for tag in task.get("tags", [])}
+        runs.append(tags.get("dagster/run_id", f"task {task['taskArn'].rsplit('/', 1)[-1]}"))
+    return sorted(runs)
+
+
+def refuse_while_runs(ecs: Any, plan: Plan, tier: DagsterTier) -> None:
+    """Refuse to replace the code server or move the run image while a run is in progress."""
+    runs = runs_in_progress(ecs, tier)
+    if runs:
+        raise Refused(
+            f"refusing to ship the Dagster tier of {plan.deployment.name}: {len(runs)} run(s) in progress "
+            f"({', '.join(runs)}), tasks of {tier.run_task_family} in {tier.cluster}. Nothing was changed: wait "
+            "until they end (the webserver's Runs page), then deploy again."
+        )
+    say(f"runs: none in progress in {tier.cluster}")
+
+
+def update_dagster_stack(cloudformation: Any, tier: DagsterTier, sha: str) -> None:
+    """Point every task definition of the Dagster stack at image <sha>, and wait for the rollout."""
+    try:
+        [stack] = cloudformation.describe_stacks(StackName=tier.stack)["Stacks"]
+    except ClientError as error:
+        raise DeployError(
+            f"the Dagster stack {tier.stack} is not reachable ({_code(error)}): create it from {DAGSTER_TEMPLATE} "
+            "first (docs/deployment.md)"
+        ) from None
+    parameters = [
+        {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
+        for p in stack.get("Parameters", [])
+        if p["ParameterKey"] != IMAGE_PARAMETER
+    ]
+    parameters.append({"ParameterKey": IMAGE_PARAMETER, "ParameterValue": sha})
+    # the stack's own template, as it is (template changes go through `aws cloudformation deploy`)
+    template = cloudformation.get_template(StackName=tier.stack, TemplateStage="Original")["TemplateBody"]
+    body = template if isinstance(template, str) else json.dumps(template)
+    try:
+        cloudformation.update_stack(
+            StackName=tier.stack, TemplateBody=body, Parameters=parameters, Capabilities=["CAPABILITY_NAMED_IAM"]
+        )
+    except ClientError as error:
+        if "No updates are to be performed" in str(error):
+            say(f"stack: {tier.stack} already runs {sha[:12]}")
+            return
+        raise
+    say(f"stack: updating {tier.stack} to {IMAGE_PARAMETER}={sha[:12]}; waiting for the services to roll")
+    try:
+        cloudformation.get_waiter("stack_update_complete").wait(
+            StackName=tier.stack, WaiterConfig={"Delay": 15, "MaxAttempts": STACK_UPDATE_MINUTES * 4}
+        )
+    except WaiterError:
+        [stack] = cloudformation.describe_stacks(StackName=tier.stack)["Stacks"]
+        raise DeployError(
+            f"the update of {tier.stack} did not complete: {stack['StackStatus']} "
+            f"({stack.get('StackStatusReason', 'no reason given')}); see its events in the CloudFormation console"
+        ) from None
+    say(f"stack: {tier.stack} runs {sha[:12]}: services {', '.join(tier.services)} rolled")
 
 
 def run_commands(commands: Sequence[Sequence[str]], cwd: Path) -> None:
@@ -585,8 +679,12 @@ def execute(plan: Plan) -> None:
     if plan.options.skip_dagster:
         say("dagster: skipped (--skip-dagster)")
     else:
+        if d.dagster is not None:
+            refuse_while_runs(session.client("ecs"), plan, d.dagster)
         account = session.client("sts").get_caller_identity()["Account"] if needs_account(plan.config, d) else "<account>"
         run_commands(dagster_commands(plan.config, d, plan.sha, account), plan.root)
+        if d.dagster is not None:
+            update_dagster_stack(session.client("cloudformation"), d.dagster, plan.sha)
         say(f"dagster: shipped code location {plan.config.location} for {plan.sha[:12]}")
 
     release = ship_lambda(lambda_client, d, plan.package, plan.sha, previous_version)

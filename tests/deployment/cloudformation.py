@@ -85,6 +85,7 @@ class Stack:
             "AWS::Region": REGION,
             "AWS::Partition": PARTITION,
             "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/this-stack/1",
         }
         if name in pseudo:
             return pseudo[name]
@@ -103,6 +104,14 @@ class Stack:
             return self.resolve(props["LogGroupName"])
         if kind == "AWS::Lambda::Function":
             return self.resolve(props["FunctionName"])
+        if kind == "AWS::SecretsManager::Secret":  # its ARN, with the random suffix AWS adds
+            return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{self.resolve(props['Name'])}-AbCdEf"
+        if kind == "AWS::ECS::Cluster":
+            return self.resolve(props["ClusterName"])
+        if kind == "AWS::ECS::TaskDefinition":
+            return f"arn:{PARTITION}:ecs:{REGION}:{ACCOUNT}:task-definition/{self.resolve(props['Family'])}:1"
+        if kind == "AWS::ECR::Repository":
+            return self.resolve(props["RepositoryName"])
         return f"<{name}>"  # ids CloudFormation makes up (the API's, the stage's...)
 
     def get_att(self, name: str, attribute: str) -> Any:
@@ -116,6 +125,16 @@ class Stack:
             return f"arn:{PARTITION}:iam::{ACCOUNT}:role/{role_name}"
         if (kind, attribute) == ("AWS::Lambda::Function", "Arn"):
             return f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{self.ref(name)}"
+        if (kind, attribute) == ("AWS::ECS::Cluster", "Arn"):
+            return f"arn:{PARTITION}:ecs:{REGION}:{ACCOUNT}:cluster/{self.ref(name)}"
+        if (kind, attribute) == ("AWS::Logs::LogGroup", "Arn"):
+            return f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{self.ref(name)}:*"
+        if (kind, attribute) == ("AWS::ECR::Repository", "Arn"):
+            return f"arn:{PARTITION}:ecr:{REGION}:{ACCOUNT}:repository/{self.ref(name)}"
+        if (kind, attribute) == ("AWS::ECR::Repository", "RepositoryUri"):
+            return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{self.ref(name)}"
+        if (kind, attribute) == ("AWS::ECS::Service", "Name"):
+            return self.resolve(props["ServiceName"])
         return f"<{name}.{attribute}>"
 
     def _sub(self, text: str, variables: Mapping[str, Any]) -> str:
@@ -149,6 +168,9 @@ class Stack:
                 return args[0].join(str(v) for v in self.resolve(args[1]))
             if name == "Fn::If":
                 return self.resolve(args[1] if self.conditions[args[0]] else args[2])
+            if name == "Fn::FindInMap":
+                first, second, third = (self.resolve(a) for a in args)
+                return self.template["Mappings"][first][second][third]
         resolved = {k: self.resolve(v) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
 
@@ -164,6 +186,14 @@ class Stack:
                 if resource["Type"] == "AWS::IAM::ManagedPolicy" and self.ref(name) == arn:
                     statements += self.properties(name)["PolicyDocument"]["Statement"]
         return statements
+
+    def roles(self) -> dict[str, list[dict[str, Any]]]:
+        """Every role of this stack by ARN, with its statements."""
+        return {
+            self.get_att(name, "Arn"): self.role_statements(name)
+            for name, resource in self.template["Resources"].items()
+            if resource["Type"] == "AWS::IAM::Role"
+        }
 
     def bucket_policy(self, bucket: str) -> list[dict[str, Any]]:
         """The statements of the bucket policy on a bucket of this stack (by bucket name)."""
@@ -244,3 +274,27 @@ def allowed(
     if any(s["Effect"] == "Deny" and _applies(s, action, resource, request) for s in everything):
         return False
     return any(s["Effect"] == "Allow" and _applies(s, action, resource, request) for s in everything)
+
+
+# ---------------------------------------------------------------------------------------------
+# ECS's API from the template's task definitions
+# ---------------------------------------------------------------------------------------------
+
+
+def _api_shape(value: Any) -> Any:
+    """CloudFormation's PascalCase property names as the ECS API's camelCase ones."""
+    if isinstance(value, list):
+        return [_api_shape(v) for v in value]
+    if isinstance(value, dict):
+        return {(k[0].lower() + k[1:]): _api_shape(v) for k, v in value.items()}
+    return value
+
+
+def register_task_definition_request(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The RegisterTaskDefinition request for a resolved ``AWS::ECS::TaskDefinition``'s
+    properties (the awslogs options keep their own names)."""
+    request = _api_shape(properties)
+    for container, original in zip(request["containerDefinitions"], properties["ContainerDefinitions"], strict=True):
+        if "LogConfiguration" in original:
+            container["logConfiguration"]["options"] = dict(original["LogConfiguration"]["Options"])
+    return request

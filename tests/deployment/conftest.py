@@ -138,9 +138,36 @@ class Aws:
         return [item["Key"] for item in listing.get("Contents", [])]
 
 
+# The Dagster stack as deploy.py sees it: its parameters, and the image tag it runs (held in an
+# SSM parameter here, since moto's CloudFormation cannot create the real stack's resources).
+DAGSTER_STACK_STAND_IN = """
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Deployment: {Type: String}
+  ImageTag: {Type: String}
+  VpcId: {Type: String}
+  PrivateSubnetIds: {Type: CommaDelimitedList}
+  DatabaseInstanceClass: {Type: String, Default: db.t4g.micro}
+Resources:
+  RunningImage:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: !Sub /cdr-dagster-${Deployment}/image-tag
+      Type: String
+      Value: !Ref ImageTag
+"""
+FIRST_IMAGE_TAG = "f" * 40
+
+
+def running_image_tag(aws: Aws, deployment: str) -> str:
+    """The ImageTag the deployment's Dagster stack (its stand-in) was last updated to."""
+    return aws.client("ssm").get_parameter(Name=f"/cdr-dagster-{deployment}/image-tag")["Parameter"]["Value"]
+
+
 def create_stack_resources(aws: Aws) -> None:
-    """What deployment/template.yaml creates, for each deployment of deployments.toml."""
+    """What deployment/template.yaml and dagster_stack.yaml create, for each deployment."""
     iam, lam, s3 = aws.client("iam"), aws.client("lambda"), aws.client("s3")
+    ecs, cloudformation = aws.client("ecs"), aws.client("cloudformation")
     role = iam.create_role(
         RoleName=PRESIGN_ROLE,
         AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
@@ -158,6 +185,19 @@ def create_stack_resources(aws: Aws) -> None:
             Environment={"Variables": {"CDR_DASHBOARD_BUCKET": deployment.bucket}},
         )
         lam.create_alias(FunctionName=deployment.function, Name=deployment.alias, FunctionVersion="$LATEST")
+        assert deployment.dagster is not None
+        ecs.create_cluster(clusterName=deployment.dagster.cluster)
+        cloudformation.create_stack(
+            StackName=deployment.dagster.stack,
+            TemplateBody=DAGSTER_STACK_STAND_IN,
+            Parameters=[
+                {"ParameterKey": "Deployment", "ParameterValue": deployment.name},
+                {"ParameterKey": "ImageTag", "ParameterValue": FIRST_IMAGE_TAG},
+                {"ParameterKey": "VpcId", "ParameterValue": "vpc-0"},
+                {"ParameterKey": "PrivateSubnetIds", "ParameterValue": "subnet-a,subnet-b"},
+                {"ParameterKey": "DatabaseInstanceClass", "ParameterValue": "db.t4g.micro"},
+            ],
+        )
 
 
 @pytest.fixture()

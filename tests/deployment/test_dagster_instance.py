@@ -28,11 +28,11 @@ from cdr_dagster.resources.csv_io_manager import utc_date_stamp
 from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes
 from deployment.deploy import load_config
 from devtools.fake_cdr_fyi import FakeCdrFyi
+from devtools.postgres import PostgresServer, PostgresUnavailable, running_postgres, server_bindir
 from devtools.processes import stop
 from devtools.s3_server import S3Server
 from devtools.static_site import serving
 from tests.deployment.conftest import CONFIG_PATH, ROOT
-from tests.deployment.postgres import PostgresServer, PostgresUnavailable, running_postgres, server_bindir
 
 INSTANCE_DIR = ROOT / "deployment" / "dagster"
 BIN = Path(sys.executable).parent
@@ -99,7 +99,23 @@ def test_test_and_prod_instances_are_the_same_configuration() -> None:
                     "upload_interval": 30,
                 },
             },
-            "run_monitoring": {"enabled": True},
+            "run_launcher": {
+                "module": "dagster_aws.ecs",
+                "class": "EcsRunLauncher",
+                "config": {
+                    "task_definition": {"env": "DAGSTER_RUN_TASK_DEFINITION"},
+                    "container_name": "run",
+                    "secrets_tag": None,
+                    "include_sidecars": False,
+                    "use_current_ecs_task_config": True,
+                },
+            },
+            "run_monitoring": {
+                "enabled": True,
+                "start_timeout_seconds": 600,
+                "poll_interval_seconds": 60,
+                "max_resume_run_attempts": 0,
+            },
             "run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False},
             "concurrency": {"runs": {"max_concurrent_runs": 1}, "pools": {"default_limit": 1}},
             "telemetry": {"enabled": False},
@@ -116,7 +132,10 @@ def test_deployed_instances_retry_and_monitor_runs_like_the_local_one() -> None:
     deployed = yaml.safe_load((INSTANCE_DIR / "prod" / "dagster.yaml").read_text())
     assert local["run_retries"]["retry_on_asset_or_op_failure"] is False
     assert deployed["run_retries"] == {**local["run_retries"], "max_retries": 2}
-    assert deployed["run_monitoring"] == local["run_monitoring"] == {"enabled": True}
+    assert deployed["run_monitoring"]["enabled"] is local["run_monitoring"]["enabled"] is True
+    # deployed, a lost run task is noticed within a minute, and resuming is off: a failed run is
+    # retried by run_retries, from its failed step
+    assert (deployed["run_monitoring"]["poll_interval_seconds"], deployed["run_monitoring"]["max_resume_run_attempts"]) == (60, 0)
     # one publication at a time (the dashboard_publication pool), here and deployed
     assert deployed["concurrency"]["pools"] == local["concurrency"]["pools"] == {"default_limit": 1}
 

@@ -8,6 +8,7 @@ import getpass
 import gzip
 import hashlib
 import json
+import os
 import shlex
 import socket
 import sys
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from deployment.deploy import DeployError, LambdaPackage, build_lambda_package, lambda_modules, viz_files
-from tests.deployment.conftest import GIT_EMAIL, ROOT, Aws, Checkout, git, placeholder_zip
+from deployment.deploy import DeployError, LambdaPackage, build_lambda_package, viz_files
+from tests.deployment.conftest import FIRST_IMAGE_TAG, GIT_EMAIL, ROOT, Aws, Checkout, git, placeholder_zip, running_image_tag
 
 LAMBDA_FILES = [
     "presign_lambda/__init__.py",
@@ -96,31 +97,11 @@ def untouched(aws: Aws, deployment: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_the_lambda_zip_holds_only_the_modules_the_handler_imports() -> None:
+def test_the_lambda_zip_holds_the_package_but_its_local_server() -> None:
     package = build_lambda_package(ROOT)
     assert list(package.files) == LAMBDA_FILES  # local.py (the dev server) is left out
-    assert lambda_modules(ROOT / "presign_lambda") == [
-        "cors",
-        "events",
-        "handler",
-        "keys",
-        "manifest",
-        "s3",
-        "service",
-        "settings",
-    ]
     # the same commit gives the same bytes, so the same CodeSha256
     assert build_lambda_package(ROOT).data == package.data
-
-
-def test_a_lambda_module_importing_what_the_runtime_lacks_is_refused(tmp_path: Path) -> None:
-    package = tmp_path / "presign_lambda"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "handler.py").write_text("from presign_lambda import helpers\n")
-    (package / "helpers.py").write_text("import requests\n")
-    with pytest.raises(DeployError, match=r"^helpers\.py imports requests, which the Lambda runtime does not have$"):
-        build_lambda_package(tmp_path)
 
 
 def test_viz_files_are_the_pages_files_with_their_content_types() -> None:
@@ -370,12 +351,69 @@ def test_the_dagster_commands_run_in_order_with_the_commit_and_the_account(aws: 
 
     assert run.returncode == 0, run.stderr
     sha = checkout.sha
-    image = "123456789012.dkr.ecr.ca-central-1.amazonaws.com/cdr-dagster"  # moto's account, from STS
+    image = "123456789012.dkr.ecr.ca-central-1.amazonaws.com/cdr-dagster-test"  # moto's account, from STS
     assert out.read_text() == f"{image}:{sha} test cdr_dagster cdr-dagster-test"
     command = shlex.join([sys.executable, "-c", RECORD, str(out), f"{image}:{sha}", "test", "cdr_dagster", "cdr-dagster-test"])
     lines = run.stdout.splitlines()
-    assert lines[lines.index(f"$ {command}") + 1] == f"dagster: shipped code location cdr_dagster for {sha[:12]}"
+    at = lines.index(f"$ {command}")
+    assert lines[at - 1] == "runs: none in progress in cdr-dagster-test"
+    assert lines[at + 1 : at + 4] == [
+        f"stack: updating cdr-dagster-test to ImageTag={sha[:12]}; waiting for the services to roll",
+        f"stack: cdr-dagster-test runs {sha[:12]}: services cdr-dagster-code-server, cdr-dagster-webserver, "
+        "cdr-dagster-daemon rolled",
+        f"dagster: shipped code location cdr_dagster for {sha[:12]}",
+    ]
+    # the stack now runs the commit's image; prod's is untouched
+    assert (running_image_tag(aws, "test"), running_image_tag(aws, "prod")) == (sha, FIRST_IMAGE_TAG)
     assert marker(aws, "test", sha)["dagster"] == "shipped"
+
+
+def start_run_task(aws: Aws, deployment: str, run_id: str) -> None:
+    """A run in progress, as the run launcher starts it: a task of the run family, tagged."""
+    ec2, ecs = aws.client("ec2"), aws.client("ecs")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+    family = f"cdr-dagster-run-{deployment}"
+    ecs.register_task_definition(
+        family=family,
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="1024",
+        memory="2048",
+        containerDefinitions=[{"name": "run", "image": f"cdr-dagster-{deployment}:{FIRST_IMAGE_TAG}", "memory": 2048}],
+    )
+    ecs.run_task(
+        cluster=f"cdr-dagster-{deployment}",
+        taskDefinition=family,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}},
+        tags=[{"key": "dagster/run_id", "value": run_id}, {"key": "dagster/job_name", "value": "weekly_refresh"}],
+    )
+
+
+def test_a_run_in_progress_stops_the_deploy_before_anything_changes(aws: Aws, checkout: Checkout, tmp_path: Path) -> None:
+    out = tmp_path / "shipped.txt"
+    set_dagster_commands(checkout, "test", [[sys.executable, "-c", RECORD, str(out), "{image}:{sha}"]])
+    start_run_task(aws, "test", "6f1c9a52-0000-4000-8000-000000000001")
+
+    run = checkout.deploy("test", env=aws.env())
+
+    assert run.returncode == 3
+    assert run.stderr == (
+        "deploy: refusing to ship the Dagster tier of test: 1 run(s) in progress "
+        "(6f1c9a52-0000-4000-8000-000000000001), tasks of cdr-dagster-run-test in cdr-dagster-test. Nothing was "
+        "changed: wait until they end (the webserver's Runs page), then deploy again.\n"
+    )
+    assert not out.exists()  # no image built or copied
+    assert running_image_tag(aws, "test") == FIRST_IMAGE_TAG  # the code server and the run image stay
+    assert untouched(aws, "test")
+    # a run in the other deployment is none of this one's business
+    set_dagster_commands(checkout, "prod", [[sys.executable, "-c", "pass"]])
+    prod = checkout.deploy("prod", "--force-unverified", env=aws.env())
+    assert prod.returncode == 0, prod.stderr
+    assert running_image_tag(aws, "prod") == checkout.sha
 
 
 def test_a_failing_dagster_command_stops_the_deploy_before_the_function_changes(aws: Aws, checkout: Checkout) -> None:
@@ -434,12 +472,23 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
     """The plan deploy.py must print for the checkout's commit."""
     sha = checkout.sha
     package = build_lambda_package(checkout.path)
-    image = "'<account>.dkr.ecr.ca-central-1.amazonaws.com/cdr-dagster"
-    update_service = (
-        f"$ aws ecs update-service --region ca-central-1 --cluster cdr-dagster-{deployment} "
-        "--service cdr-dagster-code --force-new-deployment"
-    )
-    retag = f"$ docker buildx imagetools create --tag {image}:{deployment}' {image}:{sha}'"
+    registry = "<account>.dkr.ecr.ca-central-1.amazonaws.com"
+    image = f"{registry}/cdr-dagster-{deployment}:{sha}"
+    dagster_lines = [
+        f"  STEP. dagster: ship code location cdr_dagster as image {image}",
+        f"       runs: refuse while a run is in progress (a cdr-dagster-run-{deployment} task running in ECS "
+        f"cluster cdr-dagster-{deployment})",
+        *(
+            [f"       $ docker build --pull --tag '{image}' .", f"       $ docker push '{image}'"]
+            if deployment == "test"
+            else [f"       $ docker buildx imagetools create --tag '{image}' '{registry}/cdr-dagster-test:{sha}'"]
+        ),
+        f"       stack: update cdr-dagster-{deployment} (deployment/dagster_stack.yaml) to ImageTag={sha}, its "
+        "template and other parameters as they are",
+        f"       services: cdr-dagster-code-server, cdr-dagster-webserver, cdr-dagster-daemon in cdr-dagster-{deployment} "
+        f"roll to the new image (the daemon stops before its successor starts); each run is a task of "
+        f"cdr-dagster-run-{deployment}",
+    ]
     lines = [
         f"deploy {sha} to {deployment}: region ca-central-1, bucket cdr-dashboard-{deployment}, "
         f"function cdr-dashboard-presign-{deployment}",
@@ -454,20 +503,7 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
         step = 2
     lines.append(f"  {step}. package presign_lambda: 9 files, {len(package.data)} bytes, CodeSha256 {package.code_sha256}")
     lines += [f"       {name}" for name in LAMBDA_FILES]
-    if deployment == "test":
-        lines += [
-            f"  {step + 1}. dagster: ship code location cdr_dagster (4 commands)",
-            f"       $ docker build --pull --tag {image}:{sha}' .",
-            f"       $ docker push {image}:{sha}'",
-            f"       {retag}",
-            f"       {update_service}",
-        ]
-    else:
-        lines += [
-            f"  {step + 1}. dagster: ship code location cdr_dagster (2 commands)",
-            f"       {retag}",
-            f"       {update_service}",
-        ]
+    lines += [line.replace("STEP", str(step + 1)) for line in dagster_lines]
     lines += [
         f"  {step + 2}. lambda: update the code of cdr-dashboard-presign-{deployment}, publish a version, point alias live at it",
         f"  {step + 3}. viz: upload 7 files to s3://cdr-dashboard-{deployment}/viz/v2/ "
@@ -479,6 +515,9 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
     lines += [
         f"  {step + 4}. marker: write s3://cdr-dashboard-{deployment}/deployments/{sha}.json "
         f"(checksum of what ships: sha256 {expected_checksums(checkout)['shipped']})",
+        f"stacks: cdr-dashboard-{deployment} (deployment/template.yaml) is not changed by a deploy; "
+        f"cdr-dagster-{deployment} (deployment/dagster_stack.yaml) only to the new image "
+        "(template changes: aws cloudformation deploy, docs/deployment.md)",
         "dry run: nothing was changed (no AWS request, no command run)",
     ]
     return lines
@@ -499,6 +538,25 @@ def test_dry_run_prints_the_plan_and_sends_no_request(checkout: Checkout, counte
         *expected_dry_run(checkout, deployment)[1:],
     ]
     assert counter.connections == 0
+
+
+@pytest.mark.parametrize("deployment", ["test", "prod"])
+def test_dry_run_needs_no_aws_at_all(checkout: Checkout, tmp_path: Path, deployment: str) -> None:
+    """A machine with no AWS credentials, configuration or network: the whole plan still prints."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "AWS_CONFIG_FILE": str(home / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+    run = checkout.deploy(deployment, "--dry-run", env=env)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == expected_dry_run(checkout, deployment)
 
 
 def test_dry_run_changes_nothing_on_the_server(aws: Aws, checkout: Checkout) -> None:

@@ -1,4 +1,4 @@
-"""A real PostgreSQL server for tests: initdb into a temporary folder, pg_ctl start on a free port.
+"""A real PostgreSQL server for tests and `dev.py rehearse`: initdb into a temporary folder, pg_ctl start on a free port.
 
 The server listens on 127.0.0.1 with TLS only (a self-signed certificate made here for the run;
 pg_hba.conf rejects any connection without encryption, so a client that does not ask for SSL fails,
