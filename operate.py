@@ -43,6 +43,7 @@ LOCATION = "cdr_dagster"
 FAILURE_SENSOR = "weekly_refresh_failure_alert"
 ROOT = Path(__file__).resolve().parent
 WORKSPACE = ROOT / "workspace.yaml"
+DAGSTER_CLI = Path(sys.executable).parent / "dagster"
 POLL_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 300.0
 RUN_TIMEOUT_SECONDS = 3600.0
@@ -95,16 +96,7 @@ def dagster_services() -> Iterator[Dagster]:
     port = _free_port()
     with (Path(os.environ["DAGSTER_HOME"]) / "dagster_dev.log").open("ab") as log:
         process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "dagster"),
-                "dev",
-                "-w",
-                str(WORKSPACE),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            [str(DAGSTER_CLI), "dev", "-w", str(WORKSPACE), "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
