@@ -2,7 +2,7 @@
 """One entry point for a fresh machine that has only Python 3.11+.
 
     python3 dev.py refresh   # set up, then run weekly_refresh with the embedded defaults (./data)
-    python3 dev.py rerun     # re-execute the last failed weekly_refresh from its failed steps
+    python3 dev.py rerun     # re-execute the newest failed weekly_refresh from its failed steps (see operate.py)
     python3 dev.py test      # set up (Python, Debian packages, cfn-guard into .tools/), then run the whole test suite
     python3 dev.py rehearse  # the test deployment's Dagster tier on this machine, with a lost run worker
     python3 dev.py ui        # set up, then start `dagster dev` (http://localhost:3000)
@@ -140,7 +140,7 @@ def main(argv: list[str]) -> None:
     rest = argv[1:]
     if command in ("refresh", "rerun"):
         setup()
-        run(PYTHON, "-m", "cdr_dagster.operate", command, *rest, env=dagster_env())
+        run(PYTHON, ROOT / "operate.py", command, *rest, env=dagster_env())
     elif command == "test":
         setup("dev")
         debian_test_packages()

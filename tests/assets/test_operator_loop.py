@@ -1,27 +1,26 @@
-"""The weekly operator's loop, end to end on a real local instance with the daemon and run retries
-on: a bad CCN file gives one failed run (no pointless retry), a summary naming every bad line and
-the command to re-run, and leaves the published files as they were; after the file is fixed,
-`rerun` re-executes from the failed step without pulling cdr.fyi again."""
+"""The weekly operator's loop, end to end through operate.py on a real local instance with the
+daemon and run retries on: a bad CCN file gives one failed run (no pointless retry), one alert, a
+plain-text summary naming every bad line and the command to re-run, and leaves the published files
+as they were; after the file is fixed, `rerun` re-executes from the failed step without pulling
+cdr.fyi again (through the webserver's launchRunReexecution, what the UI's "Re-execute from
+failure" sends); a `rerun` after a newer run has succeeded is refused and changes nothing."""
 
 from __future__ import annotations
 
 import copy
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import dagster as dg
 import pytest
-import requests
 
 import dev
-from cdr_dagster import operate as operate_module
 from cdr_dagster.cdr_fyi.sample import sample_tables
 from devtools.fake_cdr_fyi import FakeCdrFyi
 from devtools.static_site import serving
@@ -31,14 +30,15 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-operator-7d1e"
 PAGE = (ROOT / "tests/fixtures/cdr_fyi_pages/current.html").read_bytes()
-BAD_CCN = b"company_name,year_founded,pathway\nAlpha,2019,DAC\n,2020,Biochar\nBeta,20x5,BECCS\nalpha ,2021,DAC\n"
+BAD_CCN = (
+    b"company_name,year_founded,pathway\nAlpha,2019,DAC\n,2020,Biochar\nBeta,20x5,BECCS\nalpha ,2021,DAC\n"
+    b"R&D <Carbon>,2019,DAC\nR&D <Carbon>,2020,DAC\n"
+)
 GOOD_CCN = b"company_name,year_founded,pathway\nAlpha,2019,DAC\nGamma,2020,Biochar\nBeta,2015,BECCS\n"
 
 
 def operate(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cdr_dagster.operate", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
-    )
+    return subprocess.run([sys.executable, "operate.py", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
 
 
 @dataclass
@@ -96,15 +96,20 @@ def test_a_bad_file_fails_once_with_one_alert_and_a_summary(failed_refresh: Fail
         "lines 2, 5: company 'Alpha' appears 2 times",
         "line 3: company_name is blank",
         "line 4: year_founded '20x5' is not an integer",
+        "lines 6, 7: company 'R&D <Carbon>' appears 2 times",  # plain text in the terminal
     ):
         assert problem in failed.stdout
+    for entity in ("&amp;", "&lt;", "&gt;"):
+        assert entity not in failed.stdout
+    assert b"company 'R&amp;D &lt;Carbon&gt;' appears 2 times" in failed_refresh.alerts[0]  # escaped for Slack only
     assert failed.stdout.rstrip().splitlines()[-1].endswith("then: python3 dev.py rerun")
     assert not (failed_refresh.root / "data/processed").exists()  # nothing published
     assert failed_refresh.pulled > 0
     with dg.DagsterInstance.from_config(str(failed_refresh.root / "home")) as instance:
-        [run] = instance.get_runs()  # one run: a bad file is not retried
-        assert run.status == dg.DagsterRunStatus.FAILURE
-        assert run.remote_job_origin is not None  # a run of the code location: the UI can re-execute it
+        [record] = instance.get_run_records()  # one run: a bad file is not retried
+        assert record.dagster_run.status == dg.DagsterRunStatus.FAILURE
+        assert record.dagster_run.tags["dagster/will_retry"] == "false"
+        assert record.dagster_run.remote_job_origin is not None  # a run of the code location: the UI can re-execute it
 
 
 def test_rerun_after_the_fix_finishes_without_pulling_again(failed_refresh: FailedRefresh, tmp_path: Path) -> None:
@@ -114,69 +119,44 @@ def test_rerun_after_the_fix_finishes_without_pulling_again(failed_refresh: Fail
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "Published 7 datasets" in fixed.stdout
     assert len(failed_refresh.api.requests) == pulled  # the tables were read from storage, not pulled again
-    assert (tmp_path / "data/processed/manifest.json").exists()
+    manifest = (tmp_path / "data/processed/manifest.json").read_bytes()
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
-        [rerun, failed] = instance.get_runs()
+        [rerun, failed] = [record.dagster_run for record in instance.get_run_records()]
         assert rerun.tags["dagster/parent_run_id"] == failed.run_id
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-REEXECUTE = """
-mutation($parentRunId: String!) {
-  launchRunReexecution(reexecutionParams: {parentRunId: $parentRunId, strategy: FROM_FAILURE}) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on PythonError { message }
-  }
-}"""
-
-
-def test_the_ui_re_executes_a_cli_started_run_from_its_failed_step(failed_refresh: FailedRefresh, tmp_path: Path) -> None:
-    """What the UI's "Re-execute from failure" sends, through the webserver's GraphQL API."""
-    env = failed_refresh.copy_to(tmp_path)
-    home = tmp_path / "home"
-    pulled = len(failed_refresh.api.requests)
-    port = _free_port()
-    webserver = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    again = operate("rerun", env)  # the failed run's week is live now: nothing left to re-execute
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert (
+        again.stdout.rstrip()
+        .splitlines()[-1]
+        .startswith(f"Run {failed.run_id[:8]} is not re-executed: weekly_refresh run {rerun.run_id[:8]}, started after it")
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:  # until the webserver answers (bounded)
-            try:
-                if requests.get(f"{base}/server_info", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.5)
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            [failed] = instance.get_runs()
-            # the daemon launches the queued re-execution with this test's settings
-            with operate_module.running_daemon(home, env):
-                answer = requests.post(
-                    f"{base}/graphql",
-                    json={"query": REEXECUTE, "variables": {"parentRunId": failed.run_id}},
-                    timeout=60,
-                ).json()
-                result = answer["data"]["launchRunReexecution"]
-                assert result["__typename"] == "LaunchRunSuccess", answer
-                run = operate_module.wait_for_run_chain(instance, result["run"]["runId"])
-            assert run.status == dg.DagsterRunStatus.SUCCESS
-            assert run.tags["dagster/parent_run_id"] == failed.run_id
-    finally:
-        webserver.terminate()
-        webserver.wait(timeout=30)
-    assert len(failed_refresh.api.requests) == pulled  # re-executed from the failed step: nothing pulled again
-    assert (tmp_path / "data/processed/manifest.json").exists()
+    assert (tmp_path / "data/processed/manifest.json").read_bytes() == manifest
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        assert len(instance.get_run_records()) == 2  # nothing launched
+
+
+def test_rerun_of_a_run_older_than_the_live_week_is_refused(failed_refresh: FailedRefresh, tmp_path: Path) -> None:
+    """Issue 18: run A failed, a fresh run B then published; re-executing A would publish A's older
+    pulls over B's week. `rerun` refuses in one sentence, names both runs, and says what to do."""
+    env = failed_refresh.copy_to(tmp_path)
+    fresh = operate("refresh", env)
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    manifest = (tmp_path / "data/processed/manifest.json").read_bytes()
+    pulled = len(failed_refresh.api.requests)
+    refused = operate("rerun", env)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        newer, failed = instance.get_run_records()  # nothing else launched
+    when = newer.create_timestamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert refused.stdout.rstrip().splitlines()[-1] == (
+        f"Run {failed.dagster_run.run_id[:8]} is not re-executed: weekly_refresh run {newer.dagster_run.run_id[:8]}, "
+        f"started after it ({when}), has succeeded, so run {failed.dagster_run.run_id[:8]}'s data is older than what "
+        "is live; start a fresh refresh instead: python3 dev.py refresh"
+    )
+    assert failed.dagster_run.status == dg.DagsterRunStatus.FAILURE
+    assert (tmp_path / "data/processed/manifest.json").read_bytes() == manifest  # B's week stays live
+    assert len(failed_refresh.api.requests) == pulled
 
 
 def test_a_missing_setting_is_one_sentence_and_nothing_is_launched(tmp_path: Path) -> None:

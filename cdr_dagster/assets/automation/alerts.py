@@ -10,16 +10,18 @@ from cdr_dagster.resources.slack import SlackWebhook
 LISTED_LINES = 20  # of one step's error: the rest is counted, never cut mid-list
 
 
-def error_lines(message: str) -> list[str]:
+def error_lines(message: str, *, slack: bool = True) -> list[str]:
     """A step's error as alert lines: its first sentence, then each problem it lists (every one,
-    or the first LISTED_LINES and "+N more"), in Slack-safe text."""
+    or the first LISTED_LINES and "+N more"), in Slack-safe text (plain text for a terminal when
+    ``slack`` is False)."""
+    escape = escape_slack if slack else str
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     if not lines:
         return ["(no message)"]
     head, rest = lines[0], lines[1:]
     shown = rest[:LISTED_LINES]
     more = [f"+{len(rest) - LISTED_LINES} more"] if len(rest) > LISTED_LINES else []
-    return [escape_slack(head)] + [f"    {escape_slack(line)}" for line in shown + more]
+    return [escape(head)] + [f"    {escape(line)}" for line in shown + more]
 
 
 def retry_follows(retry_number: int, step_errors: dict[str, str]) -> bool:
