@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import hashlib
 import json
 import os
@@ -763,7 +764,10 @@ class Rehearsal:
         if sorted(datasets) != sorted(DATASET_NAMES) or len(datasets) != 7:
             raise Failed(f"the manifest names {sorted(datasets)}, not the seven datasets")
         for name, entry in datasets.items():
-            body = s3.get_object(Bucket=bucket, Key=entry["key"])["Body"].read()
+            stored = s3.get_object(Bucket=bucket, Key=entry["key"])
+            body = stored["Body"].read()
+            if stored.get("ContentEncoding") == "gzip":  # as the page downloads it, its CSV text
+                body = gzip.decompress(body)
             if hashlib.sha256(body).hexdigest() != entry["sha256"]:
                 raise Failed(f"{entry['key']} does not match the SHA-256 the manifest gives for {name}")
         keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="processed/").get("Contents", [])}

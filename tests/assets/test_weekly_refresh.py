@@ -3,6 +3,7 @@ against the fake cdr.fyi API, a localhost copy of cdr.fyi's front page and moto'
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -191,7 +192,7 @@ def test_test_deployment_refresh_writes_the_same_keys_to_s3(s3, tmp_path: Path) 
         "ccn_data": "dropped",
         "carbon_pricing": "dropped",
     }
-    dollars = client.get_object(Bucket=BUCKET, Key=f"processed/dollars_spent_{stamp}.csv")["Body"].read()
+    dollars = gzip.decompress(client.get_object(Bucket=BUCKET, Key=f"processed/dollars_spent_{stamp}.csv")["Body"].read())
     assert dollars == b"metric,value\ndollars_spent,1234567890.0\n"
     # every request carried the token and was paged by headers at the documented maximum
     assert {r.status for r in requests_made} == {200} and {r.limit for r in requests_made} == {100}

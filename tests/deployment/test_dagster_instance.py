@@ -229,12 +229,12 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
     finally:
         instance.dispose()
 
-    # every step's stderr is in the logs bucket, under the prefix, one file per step process
+    # every step's stderr is in the logs bucket, under the prefix, one file per capturing process
     log_keys = {o["Key"] for o in client.list_objects_v2(Bucket=LOGS_BUCKET).get("Contents", [])}
     expected = {
         f"{LOGS_PREFIX}/storage/{run_id}/compute_logs/{e.dagster_event.event_specific_data.file_key}.err" for e in captured
     }
-    assert len(captured) == len(steps) > 0
+    assert len(captured) >= 1 and len(steps) > 0  # the in-process executor: one capture per run process
     assert {k for k in log_keys if k.endswith(".err")} == expected
     assert {k for k in log_keys if not k.endswith(".err")} <= {k[:-4] + ".out" for k in expected}
 
@@ -266,7 +266,8 @@ def test_weekly_refresh_of_the_test_deployment_is_recorded_in_postgres_with_logs
     )
     assert (rollback.returncode, rollback.stderr) == (
         3,
-        f"deploy: nothing to roll back to: the live manifest is the oldest archive ({archived})\n",
+        "deploy: nothing to roll back to: no archive under processed/manifests/ is older than the live manifest "
+        f"({archived.removeprefix('processed/manifests/').removesuffix('.json')})\n",
     )
 
 

@@ -405,11 +405,10 @@ def test_each_runs_own_folders_expire_after_30_days_and_nothing_else_of_the_buck
     stays = [
         layout.CCN_INPUT_KEY,
         layout.CARBON_PRICING_INPUT_KEY,
-        layout.PUBLISHED_INPUTS_KEY,
+        layout.baseline_record_key("20260105T060000Z"),
         f"{layout.PUBLISHED_INPUTS_PREFIX}/cdr_purchases_20260105.csv",
-        layout.PUBLICATION_LOCK_KEY,
         layout.MANIFEST_KEY,
-        layout.manifest_archive_key(__import__("datetime").datetime(2026, 1, 5)),
+        layout.manifest_archive_key("20260105T060000Z"),
         "processed/cdr_purchases_20260105.csv",
         "deployments/" + SHA + ".json",
         "viz/v2/chart_templates.js",
