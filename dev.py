@@ -101,6 +101,7 @@ LOCAL_INSTANCE = """\
 # written by dev.py: the local Dagster instance (SQLite under this folder)
 run_monitoring:
   enabled: true  # enforces weekly_refresh's dagster/max_runtime (3 h)
+  free_slots_after_run_end_seconds: 30  # a killed run's pool slots are freed
 run_retries:
   enabled: true  # weekly_refresh: 2 run-level retries, from the failed step, for lost workers
   retry_on_asset_or_op_failure: false  # a failed step will fail again: no run-level retry

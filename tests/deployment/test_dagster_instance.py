@@ -115,6 +115,7 @@ def test_test_and_prod_instances_are_the_same_configuration() -> None:
                 "start_timeout_seconds": 600,
                 "poll_interval_seconds": 60,
                 "max_resume_run_attempts": 0,
+                "free_slots_after_run_end_seconds": 30,
             },
             "run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False},
             "concurrency": {"runs": {"max_concurrent_runs": 1}, "pools": {"default_limit": 1}},
@@ -136,6 +137,12 @@ def test_deployed_instances_retry_and_monitor_runs_like_the_local_one() -> None:
     # deployed, a lost run task is noticed within a minute, and resuming is off: a failed run is
     # retried by run_retries, from its failed step
     assert (deployed["run_monitoring"]["poll_interval_seconds"], deployed["run_monitoring"]["max_resume_run_attempts"]) == (60, 0)
+    # a killed run's pool slots are freed, here and deployed (else its retry waits forever)
+    assert (
+        deployed["run_monitoring"]["free_slots_after_run_end_seconds"]
+        == local["run_monitoring"]["free_slots_after_run_end_seconds"]
+        == 30
+    )
     # one publication at a time (the dashboard_publication pool), here and deployed
     assert deployed["concurrency"]["pools"] == local["concurrency"]["pools"] == {"default_limit": 1}
 
