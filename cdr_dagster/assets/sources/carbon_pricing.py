@@ -8,8 +8,8 @@ from cdr_dagster.assets.common import (
     YEARLY_LATE_FILE_WINDOW,
     dropped_file_source,
     read_dropped_file,
-    table_metadata,
 )
+from cdr_dagster.assets.datasets.assets import dataset_result
 from cdr_dagster.domain.transforms.carbon_pricing import read_carbon_pricing_csv, validate_carbon_pricing
 from cdr_dagster.domain.transforms.summary import carbon_pricing_headline
 from cdr_dagster.resources.input_files import CarbonPricingFile
@@ -36,12 +36,9 @@ def carbon_pricing(
     A person drops the yearly figures in ``raw/world_bank_carbon_pricing.csv``; a bad row
     rejects the whole file, naming every offending line."""
     frame, source = read_dropped_file(context, carbon_pricing_input, read_carbon_pricing_csv, validate_carbon_pricing)
-    return dg.MaterializeResult(
-        value=frame,
-        metadata={
-            **table_metadata(frame, newest_first_by="year"),
-            "source": source,
-            "input": dg.MetadataValue.path(carbon_pricing_input.location()),
-            **carbon_pricing_headline(frame),
-        },
+    return dataset_result(
+        "carbon_pricing",
+        frame,
+        source,
+        {"input": dg.MetadataValue.path(carbon_pricing_input.location()), **carbon_pricing_headline(frame)},
     )
