@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 
 from cdr_dagster.assets.common import OWNERS, WEEKLY_FRESHNESS
+from cdr_dagster.assets.publication.live import publication_metadata
 from cdr_dagster.assets.publication.verified import PublicationRefused, VerifiedFile, verified_files
 from cdr_dagster.cdr_fyi.schema import TABLES
 from cdr_dagster.deployments import current_deployment
@@ -157,16 +158,9 @@ def dashboard_publication(context: dg.AssetExecutionContext, storage: Storage, s
 
     after = _week_from_published(Published(storage, manifest, record, known=written))
     changes = weekly_changes(before, after)
-    summary = changes_text(changes, current_deployment())
+    archived = storage.location(manifest_archive_key(now))
+    summary = changes_text(changes, current_deployment(), archived)
     slack.post(summary, log=context.log.info)
     return dg.MaterializeResult(
-        metadata={
-            "manifest": dg.MetadataValue.path(storage.location(MANIFEST_KEY)),
-            "published": dg.MetadataValue.json({d: e["key"] for d, e in entries.items()}),
-            "rows": dg.MetadataValue.json({d: e["rows"] for d, e in entries.items()}),
-            "sources": dg.MetadataValue.json({d: e["source"] for d, e in entries.items()}),
-            "what_changed": dg.MetadataValue.md(summary),
-            "changes": dg.MetadataValue.json(changes),
-            "new_orders": changes["new_orders"],
-        }
+        metadata=publication_metadata(manifest, written, archived, storage.location(MANIFEST_KEY), summary, changes)
     )
