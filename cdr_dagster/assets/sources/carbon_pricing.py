@@ -1,4 +1,5 @@
-"""The World Bank's yearly carbon-pricing figures, dropped in by hand (group ``carbon_pricing``)."""
+"""The World Bank's yearly carbon-pricing figures, dropped in by hand: the file in group
+``world_bank`` (its source, as the CCN file is in ``ccn``), the dataset in ``dashboard``."""
 
 import dagster as dg
 import pandas as pd
@@ -17,7 +18,7 @@ from cdr_dagster.resources.input_files import CarbonPricingFile
 world_bank_carbon_pricing_file = dropped_file_source(
     "world_bank_carbon_pricing_file",
     "carbon_pricing_input",
-    "dashboard",
+    "world_bank",
     "The World Bank carbon-pricing CSV as a person dropped it (raw/world_bank_carbon_pricing.csv), "
     "from the yearly State and Trends of Carbon Pricing report. Observing it records when it was "
     "last replaced; its freshness policy says when it is over a year and a month old, past the "
@@ -40,5 +41,5 @@ def carbon_pricing(
         "carbon_pricing",
         frame,
         source,
-        {"input": dg.MetadataValue.path(carbon_pricing_input.location()), **carbon_pricing_headline(frame)},
+        {"input": dg.MetadataValue.path(carbon_pricing_input.read_from(source)), **carbon_pricing_headline(frame)},
     )

@@ -42,7 +42,7 @@ def validate_carbon_pricing(raw: pd.DataFrame, current_year: int) -> pd.DataFram
 
     Rejected, every offending line named in one :class:`FileRejected`: a missing column; no rows;
     a row with the wrong number of fields; a year that is not an integer from 1990 to
-    ``current_year`` or that appears twice; a count that is not a whole number >= 0; a share that
+    ``current_year`` or that appears twice; a count that is not a whole number from 0 to 250; a share that
     is not a number from 0 to 100; a year missing between the first and the last (a gap is an
     error, never a 0). Returns one row per year, oldest first, with the contract's columns.
     """
