@@ -57,6 +57,7 @@ def test_an_order_from_2099_or_of_absurd_size_or_moving_a_total_too_far_publishe
     assert "`cdr_fyi_orders` check `order_sizes_plausible`" in alert
     assert "absurd-2099 (1,000,000,000,000 t)" in alert and "absurd-2099 (2099-01-01)" in alert
     assert "e+1" not in alert and "python3 dev.py rerun" in alert and "rejected_rows" in alert
+    assert "no automatic retry" in alert and "retry 1 of 2" not in alert  # a failed gate fails again
     assert len(alert) < 4000
     # the publication asset says nothing was published
     [note] = world.instance.fetch_observations(dg.AssetKey("dashboard_publication"), limit=1).records

@@ -12,7 +12,13 @@ import dagster as dg
 import pytest
 
 from cdr_dagster.assets.automation import freshness, jobs
-from cdr_dagster.assets.automation.alerts import failure_summary, retry_follows, weekly_refresh_failure_alert
+from cdr_dagster.assets.automation.alerts import (
+    FailedCheck,
+    failure_summary,
+    page_state,
+    retry_follows,
+    weekly_refresh_failure_alert,
+)
 from cdr_dagster.assets.automation.freshness import late_assets, staleness_alert, staleness_text
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.domain.datasets import DATASET_NAMES
@@ -231,3 +237,18 @@ def test_before_the_first_publication_the_staleness_sensor_says_once_that_no_dat
         texts = [json.loads(body)["text"] for _, _, body in slack.received]
     assert len(texts) == 1 and "*local*: no data published yet." in texts[0]
     assert "never been updated" not in texts[0]
+
+
+def test_a_failed_check_alert_says_no_retry_and_what_the_page_serves_only_when_true() -> None:
+    check = FailedCheck("cdr_fyi_orders", "order_sizes_plausible", "No absurd order.", "absurd-2099 (1,000,000,000,000 t)")
+    started = datetime(2026, 12, 7, 6, tzinfo=UTC).timestamp()
+    unchanged, page = page_state({"generated_at": "2026-11-30T06:10:00Z"}, started)
+    assert unchanged and page == "Nothing was published: the page keeps serving the week published on 2026-11-30."
+    switched, during = page_state({"generated_at": "2026-12-07T06:20:00Z"}, started)
+    assert not switched and "Nothing was published" not in during and "the page serves this run's week" in during
+    text = failure_summary("0123456789", "weekly_refresh", 0, "", {}, "test", [check], page)
+    assert "no automatic retry" in text and "`cdr_fyi_orders` check `order_sizes_plausible`: No absurd order." in text
+    # thousands of problems: the alert stays bounded, keeping where the full list is and the next command
+    many = [FailedCheck("t", f"c{n}", "rule", "x" * 200) for n in range(1000)]
+    long = failure_summary("0123456789", "weekly_refresh", 0, "", {}, "test", many, page)
+    assert len(long) <= 3500 and "more lines in the run)" in long and long.endswith("in the UI).")

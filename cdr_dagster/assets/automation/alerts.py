@@ -86,7 +86,7 @@ def failure_summary(
     """Plain text naming the run, whether a retry follows, what the page serves, each failed
     check and each other failed step, where the full list is and the next command; at most
     ALERT_CHARS long."""
-    if retry_follows(retry_number, step_errors):
+    if retry_follows(retry_number, step_errors) and not checks:  # a failed check is a step failure too
         retry = f"run-level retry {retry_number + 1} of {jobs.RUN_RETRIES} will follow"
     else:
         retry = "no automatic retry: fix the cause, then re-execute from the failed steps"
