@@ -105,7 +105,7 @@ def test_a_shrunken_orders_table_publishes_nothing(world: World) -> None:
     assert list(failed) == [f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"]
     assert failed[f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"].metadata["published_rows"].value == 3000
     assert (
-        "shrank from 3000 published rows to 299 (more than 20% fewer; at least 2400 expected)"
+        "shrank from 3,000 published rows to 299 (more than 20% fewer; at least 2,400 expected)"
         in failed[f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"].description
     )
     assert world.published() == before
@@ -156,7 +156,10 @@ def test_a_scraped_value_ten_times_off_publishes_nothing(world: World) -> None:
     failed = failed_checks(result)
     assert list(failed) == [f"dollars_spent:{checks.DOLLARS_CHECK}"]
     # 12,345,678,900 is 10x the published 1,234,567,890; the band is 617,283,945 .. 1,851,851,835
-    assert "outside ±50% of the published 1.23457e+09" in failed[f"dollars_spent:{checks.DOLLARS_CHECK}"].description
+    assert (
+        "outside ±50% of the published 1,234,567,890 USD (617,283,945 to 1,851,851,835 USD)"
+        in failed[f"dollars_spent:{checks.DOLLARS_CHECK}"].description
+    )
     assert world.published() == before
 
 
