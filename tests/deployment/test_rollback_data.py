@@ -6,7 +6,6 @@ sentence and writes nothing."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import UTC, datetime
 
