@@ -239,7 +239,7 @@ def failure_summary(run_id: str, found: Mapping[str, str]) -> list[str]:
     many more the UI shows."""
     problems: list[str] = []
     for step, reason in sorted(found.items()):
-        first, *rest = error_lines(reason, slack=False)
+        first, *rest = error_lines(reason)
         problems += [f"  {step}: {first}", *(f"  {line}" for line in rest)]
     if not problems:
         problems.append("  (no step failed: see the run in the UI)")

@@ -2,7 +2,7 @@
 table reports so it can be read in the UI."""
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from cdr_dagster.domain.layout import RAW_PREFIX, STAGING_PREFIX
+from cdr_dagster.domain.numbers import markdown_table
 from cdr_dagster.domain.transforms.dropped_file import FileRejected
 from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import DroppedFile
@@ -51,14 +52,20 @@ DATASET_OPTIONS: dict[str, Any] = dict(
 )
 
 
-def table_metadata(frame: pd.DataFrame, newest_first_by: str | None = None) -> dict[str, Any]:
-    """Row count, column schema and a markdown preview of the rows people look at first: the
-    newest ones when the table has a time column (``newest_first_by``)."""
-    schema = dg.TableSchema(columns=[dg.TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()])
+def table_metadata(
+    frame: pd.DataFrame, newest_first_by: str | None = None, descriptions: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Row count, column schema (with each column's meaning when ``descriptions`` gives it) and a
+    markdown preview, readable numbers, of the rows people look at first: the newest ones when
+    the table has a time column (``newest_first_by``)."""
+    described = descriptions or {}
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name=str(c), type=str(t), description=described.get(str(c))) for c, t in frame.dtypes.items()]
+    )
     shown = frame
     if newest_first_by and newest_first_by in frame.columns:
         shown = frame.sort_values(newest_first_by, ascending=False, kind="stable")
-    preview = shown.head(PREVIEW_ROWS).to_markdown(index=False) if len(frame.columns) else ""
+    preview = markdown_table(shown, PREVIEW_ROWS) if len(frame.columns) else ""
     return {
         "dagster/row_count": len(frame),
         "dagster/column_schema": schema,

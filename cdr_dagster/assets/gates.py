@@ -19,12 +19,16 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from cdr_dagster.domain.numbers import markdown_table
 from cdr_dagster.domain.published import BASELINE_METADATA_KEY, Published, read_published
 from cdr_dagster.domain.quality import Outcome
 from cdr_dagster.resources.quality_thresholds import QualityThresholds
 from cdr_dagster.resources.storage import Storage
 
 GATE_RESOURCES = {"storage", "quality_thresholds"}
+REJECTED_ROWS = "rejected_rows"  # metadata: the table of the rows a failed check rejects
+REJECTED_COUNT = "rejected_count"
+REJECTED_ROWS_SHOWN = 25
 
 
 @dataclass
@@ -56,11 +60,15 @@ class Gate:
 def check_result(
     outcome: Outcome, asset: str, name: str, warning: bool = False, baseline: str | None = None
 ) -> dg.AssetCheckResult:
-    """A quality rule's outcome as a Dagster check result (lists and dicts as JSON metadata),
+    """A quality rule's outcome as a Dagster check result (lists and dicts as JSON metadata), with
+    a failure's rejected rows as a table (the first REJECTED_ROWS_SHOWN, and how many in all),
     naming the publication it was judged against (the publication compares it with what is live)."""
-    metadata = {
+    metadata: dict[str, Any] = {
         k: dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v for k, v in outcome.metadata.items() if v is not None
     }
+    if outcome.rejected is not None and not outcome.rejected.empty:
+        metadata[REJECTED_ROWS] = dg.MetadataValue.md(markdown_table(outcome.rejected, REJECTED_ROWS_SHOWN))
+        metadata[REJECTED_COUNT] = len(outcome.rejected)
     if baseline is not None:
         metadata[BASELINE_METADATA_KEY] = baseline
     return dg.AssetCheckResult(

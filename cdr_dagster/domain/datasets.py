@@ -26,6 +26,11 @@ class DatasetSpec:
     #: "date" (one row per calendar day), "year" (one row per year) or "" (no time series)
     series: str = ""
 
+    @property
+    def descriptions(self) -> dict[str, str]:
+        """What each column means, for the UI's column schema."""
+        return {column: COLUMN_DESCRIPTIONS[column] for column in self.columns}
+
 
 ORDERS_FOR_VIZ_COLUMNS: Final[tuple[str, ...]] = (
     "date",
@@ -66,6 +71,38 @@ COLUMN_TYPES: Final[dict[str, ColumnType]] = {
     "is_dac": "bool",
     "value": "number",
     **dict.fromkeys(CCN_DATA_COLUMNS + CARBON_PRICING_COLUMNS, "number"),
+}
+
+
+# What each column of the page's datasets means (a name means the same in every dataset).
+# Running totals (``_cum``) sum every order announced up to and including the row's day or year.
+COLUMN_DESCRIPTIONS: Final[dict[str, str]] = {
+    "date": "Calendar day (UTC), one row per day from the first announced order.",
+    "tons_purchased_cum": "Tonnes of CO2 removal purchased to date, all methods (running total, t).",
+    "tons_delivered_cum": "Tonnes of CO2 removal delivered to date, all methods (running total, t).",
+    "dac_tons_purchased_cum": "Tonnes purchased to date from direct air capture (DAC) only (running total, t).",
+    "dac_tons_delivered_cum": "Tonnes delivered to date from DAC only (running total, t).",
+    "price_usd_cum": "Publicly priced spending to date, all methods (running total, USD).",
+    "dac_price_usd_cum": "Spending on DAC to date, unpriced DAC orders at the DAC average price (running total, USD).",
+    "purchasers_count_cum": "Unique purchasers with an announced order to date (running count).",
+    "dac_purchasers_count_cum": "Unique purchasers with an announced DAC order to date (running count).",
+    "announcement_date": "Day the deal was announced (YYYY-MM-DD).",
+    "supplier_name": "Company selling the removal.",
+    "purchaser_name": "Company or organisation buying the removal.",
+    "tons_purchased": "Tonnes of CO2 removal in the deal (t).",
+    "method": "Removal method as cdr.fyi names it; a DAC method is flagged NEW DAC DEAL on the ticker.",
+    "year": "Calendar year, one row per year from the first to the last.",
+    "name": "Supplier name as cdr.fyi lists it.",
+    "is_dac": "True when the supplier sells direct air capture.",
+    "tons_sold": "Tonnes sold by the supplier in the year, credit sales (t).",
+    "metric": "Name of the figure (dollars_spent).",
+    "value": "Total dollars spent on durable CDR to date, as cdr.fyi reports it (USD).",
+    "companies_founded": "CDR companies founded in the year (CCN list).",
+    "dac_companies_founded": "DAC companies founded in the year (CCN list).",
+    "companies_founded_cum": "CDR companies founded up to the year (running count).",
+    "dac_companies_founded_cum": "DAC companies founded up to the year (running count).",
+    "countries_count": "Countries with a carbon price in force in the year (World Bank).",
+    "global_emissions_pct": "Share of global greenhouse-gas emissions covered by carbon prices (%, World Bank).",
 }
 
 

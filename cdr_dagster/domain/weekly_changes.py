@@ -13,10 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from cdr_dagster.domain.slack_text import escape_slack
+from cdr_dagster.domain.numbers import few, number, signed, tons, usd
 from cdr_dagster.domain.transforms import rules
+from cdr_dagster.domain.transforms.summary import last
 
 LARGEST_SHOWN = 5
+NAMES_SHOWN = 10  # new purchasers or suppliers named before "+N more"
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,6 @@ def _ids(frame: pd.DataFrame | None, column: str) -> set[str]:
     if frame is None or column not in frame.columns:
         return set()
     return set(frame[column].dropna().astype(str))
-
-
-def _last(frame: pd.DataFrame | None, column: str) -> float | None:
-    if frame is None or frame.empty:
-        return None
-    return float(frame[column].iloc[-1])
 
 
 def _delta(now: float | None, before: float | None) -> float | None:
@@ -85,57 +81,51 @@ def weekly_changes(before: Week, now: Week) -> dict[str, Any]:
         "new_purchasers": _new_entities(before, now, "purchasers", "purchaser_id"),
         "new_suppliers": _new_entities(before, now, "suppliers", "supplier_id"),
         "tons_purchased_change": _delta(
-            _last(now.orders_for_viz, "tons_purchased_cum"), _last(before.orders_for_viz, "tons_purchased_cum")
+            last(now.orders_for_viz, "tons_purchased_cum"), last(before.orders_for_viz, "tons_purchased_cum")
         ),
         "tons_delivered_change": _delta(
-            _last(now.orders_for_viz, "tons_delivered_cum"), _last(before.orders_for_viz, "tons_delivered_cum")
+            last(now.orders_for_viz, "tons_delivered_cum"), last(before.orders_for_viz, "tons_delivered_cum")
         ),
         "dollars_spent_change": _delta(now.dollars_spent, before.dollars_spent),
-        "tons_purchased_total": _last(now.orders_for_viz, "tons_purchased_cum"),
-        "tons_delivered_total": _last(now.orders_for_viz, "tons_delivered_cum"),
+        "tons_purchased_total": last(now.orders_for_viz, "tons_purchased_cum"),
+        "tons_delivered_total": last(now.orders_for_viz, "tons_delivered_cum"),
         "dollars_spent_total": now.dollars_spent,
     }
 
 
-def _signed(value: float | None, unit: str = "") -> str:
-    return "n/a" if value is None else f"{value:+,.0f}{unit}"
-
-
-def _plain(value: float | None, unit: str = "") -> str:
-    return "n/a" if value is None else f"{value:,.0f}{unit}"
-
-
-def changes_text(changes: dict[str, Any], deployment: str) -> str:
-    """A short plain-text summary (Slack and the UI render it as markdown)."""
+def changes_text(changes: dict[str, Any], deployment: str, archived_manifest: str | None = None) -> str:
+    """A short plain-text summary (Slack and the UI render it as markdown): totals with units, the
+    changes against the previous publication, the new purchasers and suppliers, the largest new
+    orders, and the archived manifest of this publication (it never moves, unlike the live one)."""
     if changes["first_publication"]:
         head = f"*CDR dashboard ({deployment})*: first publication, nothing to compare with."
     else:
         head = f"*CDR dashboard ({deployment})*: what changed this week"
-    purchased = _plain(changes.get("tons_purchased_total"), " t")
-    delivered = _plain(changes.get("tons_delivered_total"), " t")
-    spent = _plain(changes.get("dollars_spent_total"), " USD")
+    purchased = tons(changes.get("tons_purchased_total"))
+    delivered = tons(changes.get("tons_delivered_total"))
+    spent = usd(changes.get("dollars_spent_total"))
     if changes["first_publication"]:
         totals = [f"- tons purchased: {purchased}, delivered: {delivered}", f"- dollars spent: {spent}"]
     else:
         totals = [
-            f"- tons purchased: {purchased} ({_signed(changes['tons_purchased_change'], ' t')}), "
-            f"delivered: {delivered} ({_signed(changes['tons_delivered_change'], ' t')})",
-            f"- dollars spent: {spent} ({_signed(changes['dollars_spent_change'], ' USD')})",
+            f"- tons purchased: {purchased} ({signed(changes['tons_purchased_change'], 't')}), "
+            f"delivered: {delivered} ({signed(changes['tons_delivered_change'], 't')})",
+            f"- dollars spent: {spent} ({signed(changes['dollars_spent_change'], 'USD')})",
         ]
-
-    def names(items: list[str]) -> str:
-        shown = ", ".join(escape_slack(n) for n in items[:10]) or "none"
-        return shown + (f", +{len(items) - 10} more" if len(items) > 10 else "")
-
+    new_tons = number(changes["new_orders_tons"], "t", decimals=0)
     lines = [
         head,
-        f"- new orders: {changes['new_orders']} ({changes['new_orders_tons']:,.0f} t)",
+        f"- new orders: {number(changes['new_orders'])} ({new_tons})",
         *totals,
-        f"- new purchasers ({len(changes['new_purchasers'])}): {names(changes['new_purchasers'])}",
-        f"- new suppliers ({len(changes['new_suppliers'])}): {names(changes['new_suppliers'])}",
+        f"- new purchasers ({number(len(changes['new_purchasers']))}): {few(changes['new_purchasers'], NAMES_SHOWN) or 'none'}",
+        f"- new suppliers ({number(len(changes['new_suppliers']))}): {few(changes['new_suppliers'], NAMES_SHOWN) or 'none'}",
     ]
+    if changes["largest_new_orders"]:
+        lines.append(f"- largest new orders ({number(len(changes['largest_new_orders']))}):")
     for order in changes["largest_new_orders"]:
         lines.append(
-            f"  - {order['tons']:,.0f} t {escape_slack(order['method'])}: {escape_slack(order['supplier'])} -> {escape_slack(order['purchaser'])}"
+            f"  - {number(order['tons'], 't', decimals=0)} {order['method']}: {order['supplier']} -> {order['purchaser']}"
         )
+    if archived_manifest:
+        lines.append(f"- manifest of this publication: {archived_manifest}")
     return "\n".join(lines)

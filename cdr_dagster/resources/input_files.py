@@ -13,7 +13,7 @@ from pydantic import Field
 
 from cdr_dagster.domain.layout import CARBON_PRICING_INPUT_KEY, CCN_INPUT_KEY
 from cdr_dagster.resources.storage import Storage
-from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes
+from cdr_dagster.sample_data import CARBON_PRICING_FILE, CCN_COMPANIES_FILE, sample_bytes, sample_path
 
 CCN_FORMAT = (
     "a UTF-8 CSV with a header row and the columns company_name, year_founded, pathway "
@@ -21,7 +21,7 @@ CCN_FORMAT = (
 )
 CARBON_PRICING_FORMAT = (
     "a UTF-8 CSV with a header row and the columns year, countries_count, global_emissions_pct "
-    "(one row per year with no gap, year 1990..this year; countries_count a whole number >= 0; "
+    "(one row per year with no gap, year 1990..this year; countries_count a whole number from 0 to 250; "
     "global_emissions_pct a percentage 0..100; other columns are ignored)"
 )
 
@@ -57,6 +57,10 @@ class DroppedFile(dg.ConfigurableResource):
 
     def location(self) -> str:
         return self.storage.location(self.key)
+
+    def read_from(self, source: str) -> str:
+        """Where the bytes of ``source`` (``dropped`` or ``sample``) were read: a path that exists."""
+        return sample_path(self.sample_name) if source == "sample" else self.location()
 
 
 class CcnCompaniesFile(DroppedFile):

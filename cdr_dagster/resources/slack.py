@@ -1,7 +1,9 @@
 """Slack incoming webhook for alerts and the weekly summary (``SLACK_WEBHOOK_URL``).
 
 Without a webhook the message goes to the Dagster log instead, so nothing is lost on a laptop.
-The webhook URL is a secret: it is never logged, not even when posting fails.
+Messages are plain text; Slack's markup characters are escaped only in what is posted, so the
+log and the terminal read plainly. The webhook URL is a secret: it is never logged, not even
+when posting fails.
 """
 
 from collections.abc import Callable
@@ -9,6 +11,8 @@ from collections.abc import Callable
 import dagster as dg
 import requests
 from pydantic import Field
+
+from cdr_dagster.domain.slack_text import escape_slack
 
 WEBHOOK_ENV_VAR = "SLACK_WEBHOOK_URL"
 
@@ -25,7 +29,7 @@ class SlackWebhook(dg.ConfigurableResource):
             log(f"{WEBHOOK_ENV_VAR} not set; message not sent to Slack:\n{text}")
             return False
         try:
-            response = requests.post(self.webhook_url, json={"text": text}, timeout=self.timeout_seconds)
+            response = requests.post(self.webhook_url, json={"text": escape_slack(text)}, timeout=self.timeout_seconds)
         except requests.RequestException as error:
             log(f"Slack post failed ({type(error).__name__}); message was:\n{text}")
             return False

@@ -11,5 +11,10 @@ CCN_COMPANIES_FILE = "ccn_companies.csv"
 CARBON_PRICING_FILE = "world_bank_carbon_pricing.csv"
 
 
+def sample_path(name: str) -> str:
+    """Where a bundled sample file is on disk (shown in metadata when the sample stands in)."""
+    return str(resources.files(__name__).joinpath(name))
+
+
 def sample_bytes(name: str) -> bytes:
     return resources.files(__name__).joinpath(name).read_bytes()

@@ -3,10 +3,19 @@ good week was published (the `world` of test_quality_gates)."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
 import pytest
 
+from cdr_dagster.assets.automation.alerts import weekly_refresh_failure_alert
 from cdr_dagster.assets.datasets import checks
+from cdr_dagster.assets.gates import REJECTED_ROWS
 from cdr_dagster.assets.sources import cdr_fyi as raw_checks
+from cdr_dagster.definitions import build_definitions
+from cdr_dagster.resources.slack import SlackWebhook
+from devtools.static_site import serving
 from tests.assets import test_quality_gates as gates
 from tests.assets.test_quality_gates import World, failed_checks, publish_a_good_week
 
@@ -31,13 +40,34 @@ def test_an_order_from_2099_or_of_absurd_size_or_moving_a_total_too_far_publishe
     ]
     assert "absurd-2099 (2099-01-01)" in failed[f"cdr_fyi_orders:{raw_checks.FUTURE_DATES_CHECK}"].description
     size = failed[f"cdr_fyi_orders:{raw_checks.ORDER_SIZE_CHECK}"]
-    assert "tons_purchased > 1e+07: absurd-2099 (1e+12)" in size.description
+    assert "tons_purchased above 10,000,000 t: absurd-2099 (1,000,000,000,000 t)" in size.description
     assert size.metadata["ids_by_column"].value == {"tons_purchased": ["absurd-2099"]}
+    table = size.metadata[REJECTED_ROWS].value
+    assert "| absurd-2099 " in table and "1,000,000,000,000" in table and "2099-01-01" in table
+    assert "e+" not in size.description + table
     assert world.published() == before
+
+    # the failure alert: one post naming the asset, the check, the order, its tons and date,
+    # and that the page still serves the good week
+    alerts = failure_alerts(world, result.run_id)
+    assert len(alerts) == 1
+    [alert] = alerts
+    published_on = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert f"Nothing was published: the page keeps serving the week published on {published_on}." in alert
+    assert "`cdr_fyi_orders` check `order_sizes_plausible`" in alert
+    assert "absurd-2099 (1,000,000,000,000 t)" in alert and "absurd-2099 (2099-01-01)" in alert
+    assert "e+1" not in alert and "python3 dev.py rerun" in alert and "rejected_rows" in alert
+    assert "no automatic retry" in alert and "retry 1 of 2" not in alert  # a failed gate fails again
+    assert len(alert) < 4000
+    # the publication asset says nothing was published
+    [note] = world.instance.fetch_observations(dg.AssetKey("dashboard_publication"), limit=1).records
+    assert note.asset_observation is not None
+    assert note.asset_observation.metadata["status"].value.startswith("nothing published: the page keeps serving the week")
 
     # a plausible single order that still moves the DAC dollars total by +40%: $2.5B at the DAC
     # weighted average price ($883.02/t, so the imputed unpriced DAC orders do not move) takes it
-    # from 6,226,179,384 to 8,726,179,384; the swing is blocking now and names the order
+    # from 6,226,179,384 to about 8,726,179,384 (8,726,179,409: the new order nudges the DAC average
+    # price the unpriced DAC orders are imputed at); the swing is blocking now and names the order
     world.api.tables["orders"].pop()
     huge = dict(template, order_id="huge-dac", announcement_date="2026-11-23", method="DAC")
     world.api.tables["orders"].append(dict(huge, tons_purchased=2831185.2, price_usd=2.5e9))
@@ -46,7 +76,27 @@ def test_an_order_from_2099_or_of_absurd_size_or_moving_a_total_too_far_publishe
     failed = failed_checks(result)
     assert list(failed) == [f"orders_for_viz:{checks.TOTALS_SWING_CHECK}"]  # 2.8 Mt: +2.4% of tons, allowed
     swing = failed[f"orders_for_viz:{checks.TOTALS_SWING_CHECK}"]
-    assert "DAC dollars moved +40.2% since published (6.22618e+09 -> 8.72618e+09)" in swing.description
+    assert "DAC dollars moved +40.2% since published (6,226,179,384 USD -> 8,726,179,409 USD)" in swing.description
     assert "DAC dollars: huge-dac (2,500,000,000 USD)" in swing.description
     assert swing.metadata["largest_new_orders"].value["DAC dollars"] == ["huge-dac (2,500,000,000 USD)"]
     assert world.published() == before
+
+
+def failure_alerts(world: World, run_id: str) -> list[str]:
+    """What the failure-alert sensor posts for the run, caught by a local webhook server."""
+    run = world.instance.get_run_by_id(run_id)
+    assert run is not None
+    records = world.instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    failure = records[0].event_log_entry.dagster_event
+    assert failure is not None
+    definitions = build_definitions("local")
+    with serving({"/hook": (200, b"ok")}) as slack:
+        context = dg.build_run_status_sensor_context(
+            sensor_name="weekly_refresh_failure_alert",
+            dagster_event=failure,
+            dagster_instance=world.instance,
+            dagster_run=run,
+            repository_def=definitions.get_repository_def(),
+        ).for_run_failure()
+        weekly_refresh_failure_alert(context, slack=SlackWebhook(webhook_url=slack.url("/hook")), storage=world.storage)
+        return [json.loads(body)["text"] for method, _, body in slack.received if method == "POST"]

@@ -33,6 +33,12 @@ def test_without_a_dropped_file_the_labelled_sample_is_used(tmp_path: Path, monk
     meta = {k: v.value for k, v in materialization.metadata.items()}
     assert meta["source"] == "sample" and meta["latest_year"] == 2026
     assert meta["countries_count"] == 62 and meta["global_emissions_pct"] == 28.3
+    # the metadata points at the file that was read: the bundled sample, which exists
+    assert Path(str(meta["input"])).is_file() and Path(str(meta["input"])).name == "world_bank_carbon_pricing.csv"
+    # each column says what it means, from the dataset spec
+    schema = meta["dagster/column_schema"]
+    assert {c.name: c.description for c in schema.columns}["global_emissions_pct"].startswith("Share of global")
+    assert "e+" not in str(meta["preview"])
     evaluations = result.get_asset_check_evaluations()
     assert evaluations and all(e.passed for e in evaluations)
     assert {e.check_name for e in evaluations} == {
@@ -68,8 +74,8 @@ def test_a_bad_file_fails_once_naming_every_line_and_stages_nothing(tmp_path: Pa
     message = failure.step_failure_data.user_failure_data.description
     assert message.count("rejected, nothing published") == 1
     assert "line 2: global_emissions_pct '124.1' is not a number from 0 to 100" in message
-    assert "line 3: countries_count '-3' is not a whole number >= 0" in message
-    assert "lines 2, 3: year 2024 appears 2 times" in message
+    assert "line 3: countries_count '-3' is not a whole number from 0 to 250" in message
+    assert "lines 2-3: year 2024 appears 2 times" in message
     assert not (tmp_path / "staging").exists()
 
 
@@ -77,6 +83,6 @@ def test_the_percentage_rule_names_the_offending_years() -> None:
     frame = pd.DataFrame({"year": [2024, 2025], "countries_count": [1, 2], "global_emissions_pct": [99.0, 101.5]})
     outcome = quality.within_range(frame, "global_emissions_pct", 0, 100, "year", "carbon_pricing")
     assert not outcome.passed
-    assert outcome.description == "carbon_pricing: 1 global_emissions_pct values outside 0..100"
-    assert outcome.metadata == {"offending_rows": ["2025: 101.5"]}
+    assert outcome.description == "carbon_pricing: 1 global_emissions_pct values not from 0 to 100: 2025: 101.50"
+    assert outcome.metadata == {"offending_rows": ["2025: 101.50"]}
     assert CARBON_PRICING_MIN_YEAR == 1990

@@ -105,7 +105,7 @@ def test_a_shrunken_orders_table_publishes_nothing(world: World) -> None:
     assert list(failed) == [f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"]
     assert failed[f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"].metadata["published_rows"].value == 3000
     assert (
-        "shrank from 3000 published rows to 299 (more than 20% fewer; at least 2400 expected)"
+        "shrank from 3,000 published rows to 299 (more than 20% fewer; at least 2,400 expected)"
         in failed[f"cdr_fyi_orders:{raw_checks.SHRINK_CHECK}"].description
     )
     assert world.published() == before
@@ -156,7 +156,10 @@ def test_a_scraped_value_ten_times_off_publishes_nothing(world: World) -> None:
     failed = failed_checks(result)
     assert list(failed) == [f"dollars_spent:{checks.DOLLARS_CHECK}"]
     # 12,345,678,900 is 10x the published 1,234,567,890; the band is 617,283,945 .. 1,851,851,835
-    assert "outside ±50% of the published 1.23457e+09" in failed[f"dollars_spent:{checks.DOLLARS_CHECK}"].description
+    assert (
+        "outside ±50% of the published 1,234,567,890 USD (617,283,945 to 1,851,851,835 USD)"
+        in failed[f"dollars_spent:{checks.DOLLARS_CHECK}"].description
+    )
     assert world.published() == before
 
 
@@ -201,9 +204,12 @@ def test_a_broken_ccn_file_publishes_nothing_and_names_the_lines(world: World) -
 
 def test_a_new_week_publishes_and_says_what_changed(world: World) -> None:
     publish_a_good_week(world)
+    new_supplier = dict(world.api.tables["suppliers"][0], supplier_id="new-supplier-01", name="Brand New Rocks")
+    world.api.tables["suppliers"].append(new_supplier)
     new_order = dict(
         world.api.tables["orders"][0],
         order_id="new-order-0001",
+        supplier_id="new-supplier-01",
         announcement_date="2026-11-24",
         type_of_agreement="Credit Sale",
         tons_purchased=1234.0,
@@ -218,7 +224,18 @@ def test_a_new_week_publishes_and_says_what_changed(world: World) -> None:
     assert changes["tons_purchased_change"] == 1234.0
     assert changes["largest_new_orders"][0]["order_id"] == "new-order-0001"
     assert changes["dollars_spent_change"] == 0.0
-    assert "new orders: 1 (1,234 t)" in publication.metadata["what_changed"].value
+    live = publication.metadata["whats_live"].value
+    assert "new orders: 1 (1,234 t)" in live
+    # the new suppliers are suppliers; the largest new orders come under their own heading
+    assert "- new suppliers (1): Brand New Rocks\n" in live
+    assert "- largest new orders (1):\n  - 1,234 t " in live and ": Brand New Rocks -> " in live
+    # what is live: one row per published file, and the archived manifest this publication wrote
+    archived = str(publication.metadata["archived_manifest"].value)
+    assert "/processed/manifests/" in archived and f"Archived manifest: `{archived}`" in live
+    assert f"manifest of this publication: {archived}" in live
+    for dataset, entry in json.loads(world.storage.read_bytes("processed/manifest.json"))["datasets"].items():
+        assert f"| {dataset} | `{entry['key']}` | {entry['rows']:,} | " in live and f"| `{entry['sha256'][:12]}` |" in live
+    assert "e+0" not in live
 
 
 def test_gates_hold_on_s3_too(s3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

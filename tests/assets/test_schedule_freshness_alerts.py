@@ -12,11 +12,18 @@ import dagster as dg
 import pytest
 
 from cdr_dagster.assets.automation import freshness, jobs
-from cdr_dagster.assets.automation.alerts import failure_summary, retry_follows, weekly_refresh_failure_alert
+from cdr_dagster.assets.automation.alerts import (
+    FailedCheck,
+    failure_summary,
+    page_state,
+    retry_follows,
+    weekly_refresh_failure_alert,
+)
 from cdr_dagster.assets.automation.freshness import late_assets, staleness_alert, staleness_text
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.resources.slack import SlackWebhook
+from cdr_dagster.resources.storage import LocalStorage
 from devtools.static_site import serving
 
 
@@ -28,7 +35,12 @@ def test_the_schedule_runs_weekly_refresh_every_monday_and_is_on_by_default() ->
     [request] = schedule.evaluate_tick(context).run_requests
     # the request names no other job, so the tick launches the schedule's own job
     assert request.job_name is None and schedule.job_name == "weekly_refresh"
-    assert request.tags == {"dagster/schedule_name": "weekly_refresh_schedule"}
+    assert request.tags == {"dagster/schedule_name": "weekly_refresh_schedule", "trigger": "schedule", "deployment": "local"}
+    # a run started otherwise (the UI, dev.py refresh) carries the job's own tags: a person started it
+    assert {k: schedule_tags for k, schedule_tags in jobs.weekly_refresh.tags.items() if k in ("trigger", "deployment")} == {
+        "trigger": "manual",
+        "deployment": "local",
+    }
 
 
 def test_the_cron_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,7 +97,7 @@ def test_a_stale_asset_gives_one_alert_a_day_naming_how_late_it_is(monkeypatch: 
     repository = _staleness_repository()
     with dg.DagsterInstance.ephemeral() as instance, serving({"/hook": (200, b"ok")}) as slack:
         start = datetime.now(UTC)
-        for name in ("cdr_fyi_orders", "latest_deals"):
+        for name in ("cdr_fyi_orders", "latest_deals", "dashboard_publication"):
             instance.report_runless_asset_event(dg.AssetMaterialization(name))
         cursor = None
 
@@ -128,7 +140,8 @@ def test_a_publication_posts_what_changed_to_slack(tmp_path: Path, monkeypatch: 
     assert len(posts) == 1
     assert posts[0].startswith("*CDR dashboard (local)*: first publication, nothing to compare with.")
     # the bundled sample has 3000 distinct orders, less the contract's two excluded ids: all new
-    assert "- new orders: 2998 (" in posts[0]
+    assert "- new orders: 2,998 (" in posts[0]
+    assert "\n- manifest of this publication: " in posts[0] and "/processed/manifests/" in posts[0]
 
 
 def test_a_failed_run_is_posted_to_slack_naming_the_failed_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,14 +160,16 @@ def test_a_failed_run_is_posted_to_slack_naming_the_failed_step(tmp_path: Path, 
             dagster_instance=instance,
             dagster_run=run,
         ).for_run_failure()
-        weekly_refresh_failure_alert(context, slack=SlackWebhook(webhook_url=slack.url("/hook")))
+        weekly_refresh_failure_alert(
+            context, slack=SlackWebhook(webhook_url=slack.url("/hook")), storage=LocalStorage(base_dir=str(tmp_path))
+        )
         [(method, path, body)] = slack.received
     text = json.loads(body)["text"]
     assert (method, path) == ("POST", "/hook")
     assert "*weekly_refresh* failed on *local*" in text
     # a bad file will fail again: no run-level retry is announced (nor made: see the job's tags)
     assert "no automatic retry: fix the cause, then re-execute from the failed steps" in text
-    assert "Nothing was published" in text
+    assert "Nothing was published: the page has no data yet" in text
     assert "`ccn_companies`:" in text and "line 2: year_founded 1800" in text
 
 
@@ -180,8 +195,9 @@ def test_an_alert_lists_every_problem_or_says_how_many_more() -> None:
     text = failure_summary("0123456789", "weekly_refresh", 0, "run failed", {"ccn_companies": error}, "test")
     lines = text.splitlines()
     assert lines[1] == "- `ccn_companies`: CCN companies file rejected, nothing published: 23 problem(s):"
-    assert lines[2:22] == [f"    line {n}: company_name is blank" for n in range(2, 22)]  # the first 20
-    assert lines[22] == "    +3 more" and len(lines) == 23
+    assert lines[2:12] == [f"    line {n}: company_name is blank" for n in range(2, 12)]  # the first 10
+    assert lines[12] == "    +13 more" and len(lines) == 15
+    assert lines[13].startswith("Full lists: run 01234567 in the Dagster UI") and "python3 dev.py rerun" in lines[14]
     assert text.count("rejected, nothing published") == 1
 
 
@@ -194,6 +210,45 @@ def test_only_a_failure_outside_the_steps_is_retried_at_run_level() -> None:
     assert tags["dagster/retry_on_asset_or_op_failure"] == "false" and tags["dagster/max_retries"] == "2"
 
 
-def test_slack_markup_from_the_data_is_shown_literally() -> None:
+def test_slack_markup_from_the_data_is_shown_literally_in_slack_and_plainly_in_the_terminal() -> None:
     text = failure_summary("0123456789", "weekly_refresh", 0, "", {"ccn_companies": "bad name <!channel> & <http://x|y>"}, "test")
-    assert "<!channel>" not in text and "&lt;!channel&gt; &amp; &lt;http://x|y&gt;" in text
+    assert "bad name <!channel> & <http://x|y>" in text  # plain text: the log and the terminal
+    with serving({"/hook": (200, b"ok")}) as slack:
+        assert SlackWebhook(webhook_url=slack.url("/hook")).post(text, log=print)
+        [(_, _, body)] = slack.received
+    posted = json.loads(body)["text"]
+    assert "<!channel>" not in posted and "&lt;!channel&gt; &amp; &lt;http://x|y&gt;" in posted
+
+
+def test_before_the_first_publication_the_staleness_sensor_says_once_that_no_data_is_published() -> None:
+    repository = _staleness_repository()  # two assets, both never updated
+    with dg.DagsterInstance.ephemeral() as instance, serving({"/hook": (200, b"ok")}) as slack:
+        cursor = None
+        for _ in range(3):
+            context = dg.build_sensor_context(
+                instance=instance,
+                repository_def=repository,
+                cursor=cursor,
+                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook"))},
+            )
+            skip = staleness_alert(context)
+            cursor = context.cursor
+            assert "no data published yet" in (skip.skip_message or "")
+        texts = [json.loads(body)["text"] for _, _, body in slack.received]
+    assert len(texts) == 1 and "*local*: no data published yet." in texts[0]
+    assert "never been updated" not in texts[0]
+
+
+def test_a_failed_check_alert_says_no_retry_and_what_the_page_serves_only_when_true() -> None:
+    check = FailedCheck("cdr_fyi_orders", "order_sizes_plausible", "No absurd order.", "absurd-2099 (1,000,000,000,000 t)")
+    started = datetime(2026, 12, 7, 6, tzinfo=UTC).timestamp()
+    unchanged, page = page_state({"generated_at": "2026-11-30T06:10:00Z"}, started)
+    assert unchanged and page == "Nothing was published: the page keeps serving the week published on 2026-11-30."
+    switched, during = page_state({"generated_at": "2026-12-07T06:20:00Z"}, started)
+    assert not switched and "Nothing was published" not in during and "the page serves this run's week" in during
+    text = failure_summary("0123456789", "weekly_refresh", 0, "", {}, "test", [check], page)
+    assert "no automatic retry" in text and "`cdr_fyi_orders` check `order_sizes_plausible`: No absurd order." in text
+    # thousands of problems: the alert stays bounded, keeping where the full list is and the next command
+    many = [FailedCheck("t", f"c{n}", "rule", "x" * 200) for n in range(1000)]
+    long = failure_summary("0123456789", "weekly_refresh", 0, "", {}, "test", many, page)
+    assert len(long) <= 3500 and "more lines in the run)" in long and long.endswith("in the UI).")

@@ -42,12 +42,18 @@ def test_an_order_bigger_than_any_plausible_order_is_named() -> None:
         ("text", "2026-11-01", "lots", 0, None, "DAC"),  # not a number: the tons checks' business
     )
     bounds = {"tons_purchased": 1e7, "tons_delivered": 1e7, "price_usd": 1e10}
-    outcome = quality.values_at_most(frame, bounds, "order_id", "cdr_fyi_orders")
+    units = {"tons_purchased": "t", "tons_delivered": "t", "price_usd": "USD"}
+    outcome = quality.values_at_most(frame, bounds, "order_id", "cdr_fyi_orders", units)
     assert not outcome.passed
+    # readable numbers with their units, never scientific notation
     assert outcome.description == (
-        "cdr_fyi_orders: 3 orders beyond a plausible single order: tons_purchased > 1e+07: big (1e+12); "
-        "tons_delivered > 1e+07: delivered (2e+07); price_usd > 1e+10: pricey (2e+10)"
+        "cdr_fyi_orders: 3 orders beyond a plausible single order: tons_purchased above 10,000,000 t: "
+        "big (1,000,000,000,000 t); tons_delivered above 10,000,000 t: delivered (20,000,000 t); "
+        "price_usd above 10,000,000,000 USD: pricey (20,000,000,000 USD)"
     )
+    # the rejected rows, with the columns that explain the rule, for the check's table
+    assert outcome.rejected is not None and list(outcome.rejected["order_id"]) == ["big", "pricey", "delivered"]
+    assert list(outcome.rejected.columns) == ["order_id", "tons_purchased", "tons_delivered", "price_usd", "announcement_date"]
     assert outcome.metadata["ids_by_column"] == {
         "tons_purchased": ["big"],
         "tons_delivered": ["delivered"],
@@ -67,18 +73,18 @@ def test_totals_moving_more_than_the_swing_block_naming_the_new_orders_behind_th
     )
     movers = quality.largest_new_orders(now, before)
     assert movers == {"tons purchased": ["c (150 t)", "d (5 t)", "e (1 t)"], "DAC dollars": ["d (40 USD)"]}
-    totals = {"tons purchased": (556.0, 400.0), "DAC dollars": (90.0, 50.0)}
+    totals = {"tons purchased": (556.0, 400.0, "t"), "DAC dollars": (90.0, 50.0, "USD")}
     outcome = quality.totals_within_swing(totals, 0.25, movers, "orders_for_viz")
     assert not outcome.passed
     assert outcome.description == (
-        "orders_for_viz: tons purchased moved +39.0% since published (400 -> 556), DAC dollars moved +80.0% "
-        "since published (50 -> 90), beyond the allowed ±25%; largest new orders: tons purchased: c (150 t), "
+        "orders_for_viz: tons purchased moved +39.0% since published (400 t -> 556 t), DAC dollars moved +80.0% "
+        "since published (50 USD -> 90 USD), beyond the allowed ±25%; largest new orders: tons purchased: c (150 t), "
         "d (5 t), e (1 t); DAC dollars: d (40 USD)"
     )
     assert outcome.metadata["largest_new_orders"] == movers
     assert outcome.metadata["changes"] == {"tons purchased": 0.39, "DAC dollars": 0.8}
     # within the swing, or nothing published yet: passes
-    assert quality.totals_within_swing({"tons purchased": (480.0, 400.0)}, 0.25, movers, "o").passed
-    assert quality.totals_within_swing({"tons purchased": (480.0, None)}, 0.25, movers, "o").passed
+    assert quality.totals_within_swing({"tons purchased": (480.0, 400.0, "t")}, 0.25, movers, "o").passed
+    assert quality.totals_within_swing({"tons purchased": (480.0, None, "t")}, 0.25, movers, "o").passed
     # a fall counts as much as a rise
-    assert not quality.totals_within_swing({"tons purchased": (200.0, 400.0)}, 0.25, {}, "o").passed
+    assert not quality.totals_within_swing({"tons purchased": (200.0, 400.0, "t")}, 0.25, {}, "o").passed

@@ -47,7 +47,7 @@ def test_cumulative_drops_days_and_years() -> None:
     frame = pd.DataFrame({"date": ["2024-01-01", "2024-01-02", "2024-01-04"], "x_cum": [1.0, 3.0, 2.0]})
     drop = quality.never_decreasing(frame, ["x_cum"], "date", "d")
     assert not drop.passed
-    assert drop.metadata == {"drops": [{"column": "x_cum", "date": "2024-01-04", "from": "3.0", "to": "2.0"}]}
+    assert drop.metadata == {"drops": [{"column": "x_cum", "date": "2024-01-04", "from": "3", "to": "2"}]}
     gaps = quality.contiguous_days(frame, "date", "d")
     assert not gaps.passed and gaps.metadata == {"breaks_at": ["2024-01-04"]}
     years = quality.contiguous_years(pd.DataFrame({"year": [2019, 2020, 2022]}), "year", "c")

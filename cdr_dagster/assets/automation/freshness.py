@@ -3,7 +3,8 @@
 Each weekly asset carries a ``FreshnessPolicy`` (a week plus a grace period), each hand-dropped
 file one of about a year (cdr_dagster/assets/common.py); the daemon shows their state in the UI.
 This sensor reads the same policies and posts one Slack message (or log line without a webhook)
-per late asset per day, naming the asset and how late it is.
+per late asset per day, naming the asset and how late it is. Before the first publication every
+asset is "never updated": it then says once that no data is published yet, instead.
 """
 
 import json
@@ -13,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from cdr_dagster.deployments import current_deployment
-from cdr_dagster.domain.slack_text import escape_slack
 from cdr_dagster.resources.slack import SlackWebhook
+
+PUBLICATION_ASSET = "dashboard_publication"
+NO_DATA_CURSOR_KEY = "no data published yet"  # in the cursor: the day the "no data" message went out
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,20 @@ def staleness_text(item: Late, deployment: str) -> str:
     allowed = _duration(item.window)
     if item.last_update is None or item.late_by is None:
         return (
-            f":hourglass: *{escape_slack(item.asset)}* on *{deployment}* has never been updated "
+            f":hourglass: *{item.asset}* on *{deployment}* has never been updated "
             f"(it must be updated every {allowed}). Materialize it, or drop its input file."
         )
     return (
-        f":hourglass: *{escape_slack(item.asset)}* on *{deployment}* is {_duration(item.late_by)} late: "
+        f":hourglass: *{item.asset}* on *{deployment}* is {_duration(item.late_by)} late: "
         f"last updated {item.last_update:%Y-%m-%d %H:%M} UTC, allowed age {allowed}. "
         "Check the weekly run (or the dropped file) and re-run it."
+    )
+
+
+def no_data_text(deployment: str) -> str:
+    return (
+        f":hourglass: *{deployment}*: no data published yet. The freshness alerts start after the first "
+        "successful weekly_refresh (run `python3 dev.py refresh`, or wait for the Monday schedule)."
     )
 
 
@@ -61,14 +71,16 @@ def utc_now() -> datetime:
 
 
 def _last_update(instance: dg.DagsterInstance, key: dg.AssetKey) -> datetime | None:
-    """When the asset was last materialized or observed (hand-dropped files: when replaced)."""
+    """When the asset was last materialized, or (hand-dropped files) last replaced, as their
+    observation says; other observations (a note that nothing was published) are no update."""
     record = instance.get_latest_materialization_event(key)
     stamps = [record.timestamp] if record else []
     observation = instance.fetch_observations(key, limit=1).records
     for event in observation:
         obs = event.asset_observation
         changed = obs.metadata.get("dagster/last_updated_timestamp") if obs else None
-        stamps.append(float(changed.value) if isinstance(changed, dg.TimestampMetadataValue) else event.timestamp)
+        if isinstance(changed, dg.TimestampMetadataValue):
+            stamps.append(float(changed.value))
     return datetime.fromtimestamp(max(stamps), UTC) if stamps else None
 
 
@@ -86,9 +98,15 @@ def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook) ->
         for node in context.repository_def.asset_graph.asset_nodes
         if node.freshness_policy is not None and hasattr(node.freshness_policy, "fail_window")
     }
-    last = {name: _last_update(context.instance, dg.AssetKey(name)) for name in windows}
     alerted: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     today = now.strftime("%Y-%m-%d")
+    if context.instance.get_latest_materialization_event(dg.AssetKey(PUBLICATION_ASSET)) is None:
+        if NO_DATA_CURSOR_KEY not in alerted:
+            slack.post(no_data_text(current_deployment()), log=context.log.warning)
+            alerted[NO_DATA_CURSOR_KEY] = today
+            context.update_cursor(json.dumps(alerted, sort_keys=True))
+        return dg.SkipReason("no data published yet: freshness alerts start after the first publication")
+    last = {name: _last_update(context.instance, dg.AssetKey(name)) for name in windows}
     posted = []
     for item in late_assets(windows, last, now):
         if alerted.get(item.asset) == today:

@@ -4,6 +4,8 @@ import os
 
 import dagster as dg
 
+from cdr_dagster.deployments import current_deployment
+
 WEEKLY_CRON_ENV_VAR = "CDR_WEEKLY_CRON"
 DEFAULT_WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC, before Europe and the Americas read the page
 RUN_RETRIES = 2
@@ -11,6 +13,15 @@ RUN_RETRIES = 2
 # failure alert posts it): a normal run takes minutes; 3 h covers a pull held a whole hour by the
 # hourly rate limit plus its retries, and three attempts still fit in the 12 h freshness grace.
 MAX_RUNTIME_SECONDS = 3 * 60 * 60
+# Run tags saying what started a run and where: the schedule, a person (the UI, `dev.py refresh`:
+# the job's default) or a re-execution (`dev.py rerun` sets it), on which deployment.
+TRIGGER_TAG = "trigger"
+DEPLOYMENT_TAG = "deployment"
+SCHEDULE, MANUAL, RERUN = "schedule", "manual", "rerun"
+
+
+def run_tags(trigger: str) -> dict[str, str]:
+    return {TRIGGER_TAG: trigger, DEPLOYMENT_TAG: current_deployment()}
 
 
 weekly_refresh = dg.define_asset_job(
@@ -27,6 +38,7 @@ weekly_refresh = dg.define_asset_job(
         "dagster/retry_strategy": "FROM_FAILURE",
         "dagster/retry_on_asset_or_op_failure": "false",
         "dagster/max_runtime": str(MAX_RUNTIME_SECONDS),
+        **run_tags(MANUAL),
     },
 )
 
@@ -72,5 +84,5 @@ def weekly_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequ
     try:
         instance = context.instance
     except dg.DagsterInvariantViolationError:  # a context built without an instance (tests); a tick has one
-        return dg.RunRequest()
-    return skip_while_running(instance, weekly_refresh.name) or dg.RunRequest()
+        return dg.RunRequest(tags=run_tags(SCHEDULE))
+    return skip_while_running(instance, weekly_refresh.name) or dg.RunRequest(tags=run_tags(SCHEDULE))

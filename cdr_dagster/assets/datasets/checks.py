@@ -14,6 +14,7 @@ from cdr_dagster.domain import quality
 from cdr_dagster.domain.datasets import DATASETS, DatasetSpec
 from cdr_dagster.domain.quality import Outcome
 from cdr_dagster.domain.transforms import rules
+from cdr_dagster.domain.transforms.summary import last
 
 # check names (shown in the UI, used by tests and alerts)
 CONTRACT_COLUMNS_CHECK = "contract_columns"
@@ -69,17 +70,14 @@ def ten_newest_deals(t: GateInputs) -> Outcome:
 
 def dollars_spent_plausible(t: GateInputs) -> Outcome:
     value = float(t.frame["value"].iloc[0]) if len(t.frame) else 0.0
-    return quality.within_band(value, t.published.dollars_spent(), t.thresholds.dollars_spent_band, "dollars_spent")
+    return quality.within_band(value, t.published.dollars_spent(), t.thresholds.dollars_spent_band, "dollars_spent", "USD")
 
 
 def orders_totals_swing(t: GateInputs) -> Outcome:
-    def last(frame: pd.DataFrame | None, column: str) -> float | None:
-        return None if frame is None or frame.empty else float(frame[column].iloc[-1])
-
     before = t.published.dataset_frame("orders_for_viz")
     totals = {
-        "tons purchased": (last(t.frame, "tons_purchased_cum") or 0.0, last(before, "tons_purchased_cum")),
-        "DAC dollars": (last(t.frame, "dac_price_usd_cum") or 0.0, last(before, "dac_price_usd_cum")),
+        "tons purchased": (last(t.frame, "tons_purchased_cum") or 0.0, last(before, "tons_purchased_cum"), "t"),
+        "DAC dollars": (last(t.frame, "dac_price_usd_cum") or 0.0, last(before, "dac_price_usd_cum"), "USD"),
     }
     orders = t.reads["cdr_fyi_orders"]
     movers = quality.largest_new_orders(rules.clean_orders(orders), t.published.input_frame("cdr_fyi_orders"))

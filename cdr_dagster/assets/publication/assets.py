@@ -24,6 +24,7 @@ from typing import Any
 import dagster as dg
 
 from cdr_dagster.assets.common import OWNERS, WEEKLY_FRESHNESS
+from cdr_dagster.assets.publication.live import publication_metadata
 from cdr_dagster.assets.publication.verified import PublicationRefused, Vouched, blocking_checks, vouched_files
 from cdr_dagster.cdr_fyi.schema import TABLES
 from cdr_dagster.deployments import current_deployment
@@ -240,18 +241,12 @@ def dashboard_publication(
         f"published {len(entries)} datasets of run {context.run.run_id} to {storage.location(PUBLISHED_PREFIX + '/')}"
     )
 
-    after = _week_from_published(Published(storage, manifest, record, known=written))
+    published = Published(storage, manifest, record, known=written)
+    after = _week_from_published(published)
     changes = weekly_changes(before, after)
-    summary = changes_text(changes, current_deployment())
+    archived = storage.location(manifest_archive_key(published.stamp))
+    summary = changes_text(changes, current_deployment(), archived)
     slack.post(summary, log=context.log.info)
     return dg.MaterializeResult(
-        metadata={
-            "manifest": dg.MetadataValue.path(storage.location(MANIFEST_KEY)),
-            "published": dg.MetadataValue.json({d: e["key"] for d, e in entries.items()}),
-            "rows": dg.MetadataValue.json({d: e["rows"] for d, e in entries.items()}),
-            "sources": dg.MetadataValue.json({d: e["source"] for d, e in entries.items()}),
-            "what_changed": dg.MetadataValue.md(summary),
-            "changes": dg.MetadataValue.json(changes),
-            "new_orders": changes["new_orders"],
-        }
+        metadata=publication_metadata(manifest, written, archived, storage.location(MANIFEST_KEY), summary, changes)
     )

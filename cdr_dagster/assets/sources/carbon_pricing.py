@@ -1,4 +1,5 @@
-"""The World Bank's yearly carbon-pricing figures, dropped in by hand (group ``carbon_pricing``)."""
+"""The World Bank's yearly carbon-pricing figures, dropped in by hand: the file in group
+``world_bank`` (its source, as the CCN file is in ``ccn``), the dataset in ``dashboard``."""
 
 import dagster as dg
 import pandas as pd
@@ -8,8 +9,8 @@ from cdr_dagster.assets.common import (
     YEARLY_LATE_FILE_WINDOW,
     dropped_file_source,
     read_dropped_file,
-    table_metadata,
 )
+from cdr_dagster.assets.datasets.assets import dataset_result
 from cdr_dagster.domain.transforms.carbon_pricing import read_carbon_pricing_csv, validate_carbon_pricing
 from cdr_dagster.domain.transforms.summary import carbon_pricing_headline
 from cdr_dagster.resources.input_files import CarbonPricingFile
@@ -17,7 +18,7 @@ from cdr_dagster.resources.input_files import CarbonPricingFile
 world_bank_carbon_pricing_file = dropped_file_source(
     "world_bank_carbon_pricing_file",
     "carbon_pricing_input",
-    "dashboard",
+    "world_bank",
     "The World Bank carbon-pricing CSV as a person dropped it (raw/world_bank_carbon_pricing.csv), "
     "from the yearly State and Trends of Carbon Pricing report. Observing it records when it was "
     "last replaced; its freshness policy says when it is over a year and a month old, past the "
@@ -36,12 +37,9 @@ def carbon_pricing(
     A person drops the yearly figures in ``raw/world_bank_carbon_pricing.csv``; a bad row
     rejects the whole file, naming every offending line."""
     frame, source = read_dropped_file(context, carbon_pricing_input, read_carbon_pricing_csv, validate_carbon_pricing)
-    return dg.MaterializeResult(
-        value=frame,
-        metadata={
-            **table_metadata(frame, newest_first_by="year"),
-            "source": source,
-            "input": dg.MetadataValue.path(carbon_pricing_input.location()),
-            **carbon_pricing_headline(frame),
-        },
+    return dataset_result(
+        "carbon_pricing",
+        frame,
+        source,
+        {"input": dg.MetadataValue.path(carbon_pricing_input.read_from(source)), **carbon_pricing_headline(frame)},
     )

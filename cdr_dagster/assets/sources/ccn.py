@@ -38,7 +38,7 @@ def ccn_companies(context: dg.AssetExecutionContext, ccn_input: CcnCompaniesFile
         metadata={
             **table_metadata(companies),
             "source": source,
-            "input": dg.MetadataValue.path(ccn_input.location()),
+            "input": dg.MetadataValue.path(ccn_input.read_from(source)),
             "companies_by_pathway": dg.MetadataValue.json(ccn_pathway_counts(companies)),
         },
     )

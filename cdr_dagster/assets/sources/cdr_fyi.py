@@ -149,7 +149,8 @@ def raw_table_gates(table: str) -> list[Gate]:
                 "tons_delivered": t.thresholds.max_order_tons,
                 "price_usd": t.thresholds.max_order_price_usd,
             }
-            return quality.values_at_most(t.frame, bounds, id_column, asset)
+            units = {"tons_purchased": "t", "tons_delivered": "t", "price_usd": "USD"}
+            return quality.values_at_most(t.frame, bounds, id_column, asset, units)
 
         gates += [
             Gate(NEGATIVE_TONS_CHECK, "No order has negative tons purchased or delivered.", tons),

@@ -26,7 +26,6 @@ from cdr_dagster.domain.transforms.latest_deals import latest_deals
 from cdr_dagster.domain.transforms.orders import orders_for_viz
 from cdr_dagster.domain.transforms.purchasers import purchasers_for_viz
 from cdr_dagster.domain.transforms.rules import clean_orders
-from cdr_dagster.domain.transforms.summary import headline_figures
 from cdr_dagster.domain.transforms.suppliers import suppliers_for_viz
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "clean_orders",
     "dollars_spent_frame",
     "extract_dollars_spent",
-    "headline_figures",
     "latest_deals",
     "orders_for_viz",
     "parse_dollar_amount",

@@ -16,6 +16,7 @@ import re
 import pandas as pd
 
 from cdr_dagster.domain.datasets import CARBON_PRICING_COLUMNS
+from cdr_dagster.domain.numbers import number, ranges
 from cdr_dagster.domain.transforms import dropped_file as dropped
 from cdr_dagster.domain.transforms.dropped_file import FileRejected, LineProblem
 
@@ -23,6 +24,8 @@ from cdr_dagster.domain.transforms.dropped_file import FileRejected, LineProblem
 CARBON_PRICING_REQUIRED_COLUMNS: tuple[str, ...] = CARBON_PRICING_COLUMNS
 #: Carbon pricing before 1990 (Finland's tax) did not exist.
 CARBON_PRICING_MIN_YEAR: int = 1990
+#: More countries than the world has is a typo (the UN has 193 members).
+CARBON_PRICING_MAX_COUNTRIES: int = 250
 WHAT = "World Bank carbon-pricing file"
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -39,7 +42,7 @@ def validate_carbon_pricing(raw: pd.DataFrame, current_year: int) -> pd.DataFram
 
     Rejected, every offending line named in one :class:`FileRejected`: a missing column; no rows;
     a row with the wrong number of fields; a year that is not an integer from 1990 to
-    ``current_year`` or that appears twice; a count that is not a whole number >= 0; a share that
+    ``current_year`` or that appears twice; a count that is not a whole number from 0 to 250; a share that
     is not a number from 0 to 100; a year missing between the first and the last (a gap is an
     error, never a 0). Returns one row per year, oldest first, with the contract's columns.
     """
@@ -63,8 +66,8 @@ def validate_carbon_pricing(raw: pd.DataFrame, current_year: int) -> pd.DataFram
         else:
             years.append(int(year))
     for at, count in zip(line, counts_text, strict=True):
-        if not _INTEGER.fullmatch(count) or int(count) < 0:
-            shown = f"{count!r} is not a whole number >= 0" if count else "is blank"
+        if not _INTEGER.fullmatch(count) or not 0 <= int(count) <= CARBON_PRICING_MAX_COUNTRIES:
+            shown = f"{count!r} is not a whole number from 0 to {CARBON_PRICING_MAX_COUNTRIES}" if count else "is blank"
             problems.append(LineProblem((int(at),), f"countries_count {shown}"))
     for at, share in zip(line, shares_text, strict=True):
         if not _NUMBER.fullmatch(share) or not 0 <= float(share) <= 100:
@@ -77,11 +80,11 @@ def validate_carbon_pricing(raw: pd.DataFrame, current_year: int) -> pd.DataFram
             seen.setdefault(year, []).append(int(at))
     for year, lines in seen.items():
         if len(lines) > 1:
-            problems.append(LineProblem(tuple(lines), f"year {year} appears {len(lines)} times"))
+            problems.append(LineProblem(tuple(lines), f"year {year} appears {number(len(lines))} times"))
     if seen:
         missing = sorted(set(range(min(seen), max(seen) + 1)) - set(seen))
         if missing:
-            shown = ", ".join(map(str, missing))
+            shown = ranges(missing)
             problems.append(
                 LineProblem((), f"year(s) {shown} missing between {min(seen)} and {max(seen)}: every year needs a row")
             )

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cdr_dagster.domain.numbers import number, ranges
+
 #: Files larger than this are not a hand-maintained list: refuse them before parsing.
 MAX_FILE_BYTES = 5 * 1024 * 1024
-#: How many problems the error message lists (the exception carries them all).
-LISTED_PROBLEMS = 50
+#: How many problems the error message lists (the exception carries them all), and how many
+#: line ranges one problem names: an alert and a terminal summary stay short.
+LISTED_PROBLEMS = 10
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class LineProblem:
             return self.reason
         if len(self.lines) == 1:
             return f"line {self.lines[0]}: {self.reason}"
-        return f"lines {', '.join(map(str, self.lines))}: {self.reason}"
+        return f"lines {ranges(self.lines)}: {self.reason}"
 
 
 class FileRejected(ValueError):
@@ -51,9 +54,9 @@ def reject(what: str, problems: list[LineProblem]) -> FileRejected:
     listed = "\n".join(f"  {p}" for p in problems[:LISTED_PROBLEMS])
     more = len(problems) - LISTED_PROBLEMS
     if more > 0:
-        listed += f"\n  +{more} more"
+        listed += f"\n  +{number(more)} more"
     return FileRejected(
-        f"{what} rejected, nothing published: {len(problems)} problem(s); fix them all and drop the file again:\n{listed}",
+        f"{what} rejected, nothing published: {number(len(problems))} problem(s); fix them all and drop the file again:\n{listed}",
         tuple(problems),
     )
 
@@ -133,8 +136,14 @@ def header_key(name: object) -> str:
 def find_columns(raw: pd.DataFrame, required: tuple[str, ...], what: str) -> dict[str, str]:
     """The file's column for each required name, or a rejection naming what is missing."""
     columns: dict[str, str] = {}
+    repeated: set[str] = set()
     for column in raw.columns:
+        if header_key(column) in columns:
+            repeated.add(header_key(column))
         columns.setdefault(header_key(column), column)
+    repeated &= set(required)
+    if repeated:
+        raise reject(what, [LineProblem((1,), f"the header names column {name!r} more than once") for name in sorted(repeated)])
     missing = [c for c in required if c not in columns]
     if missing:
         raise FileRejected(

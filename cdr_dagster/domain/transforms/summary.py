@@ -23,8 +23,13 @@ def published_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].round(PUBLISHED_DECIMALS) for c in floats})
 
 
+def last(frame: pd.DataFrame | None, column: str) -> float | None:
+    """The last row's value of ``column`` (a cumulative dataset's total), None for no rows."""
+    return None if frame is None or frame.empty else float(frame[column].iloc[-1])
+
+
 def _last(frame: pd.DataFrame, column: str) -> float:
-    return float(frame[column].iloc[-1]) if len(frame) else 0.0
+    return last(frame, column) or 0.0
 
 
 def _percent(part: float, whole: float) -> float | None:
@@ -83,19 +88,3 @@ def carbon_pricing_headline(carbon_pricing: pd.DataFrame) -> dict[str, Any]:
         "countries_count": int(last["countries_count"]),
         "global_emissions_pct": round(float(last["global_emissions_pct"]), 2),
     }
-
-
-def headline_figures(
-    orders_for_viz: pd.DataFrame | None = None,
-    purchasers_for_viz: pd.DataFrame | None = None,
-    ccn_data: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """The headline figures of whichever datasets are given, merged into one dict."""
-    figures: dict[str, Any] = {}
-    if orders_for_viz is not None:
-        figures.update(orders_headline(orders_for_viz))
-    if purchasers_for_viz is not None:
-        figures.update(purchasers_headline(purchasers_for_viz))
-    if ccn_data is not None:
-        figures.update(ccn_headline(ccn_data))
-    return figures

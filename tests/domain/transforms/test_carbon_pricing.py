@@ -50,8 +50,8 @@ def test_every_bad_line_is_named_at_once() -> None:
         "2022,51,23.1\n"  # 8: 2022 again
     )
     assert problems == [
-        "line 3: countries_count '-1' is not a whole number >= 0",
-        "line 4: countries_count '51.5' is not a whole number >= 0",
+        "line 3: countries_count '-1' is not a whole number from 0 to 250",
+        "line 4: countries_count '51.5' is not a whole number from 0 to 250",
         "lines 4, 8: year 2022 appears 2 times",  # problems sort by their lines
         "line 5: global_emissions_pct '100.5' is not a number from 0 to 100",
         "line 6: year 'twenty' is not an integer",
@@ -85,3 +85,35 @@ def test_the_bundled_sample_is_valid_and_labelled_as_sample() -> None:
     assert frame["year"].tolist() == list(range(2005, 2027))
     assert frame["global_emissions_pct"].between(0, 100).all()
     assert b"SAMPLE" in data.splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("header", "body", "expected"),
+    [
+        (
+            "year,year,countries_count,global_emissions_pct\n",
+            "2020,2020,47,15.8\n",
+            "line 1: the header names column 'year' more than once",
+        ),
+        (
+            HEADER,
+            "2020,100000000000000000000,15.8\n",
+            "line 2: countries_count '100000000000000000000' is not a whole number from 0 to 250",
+        ),
+        (HEADER, "100000000000000000000,47,15.8\n", "line 2: year 100000000000000000000 is not between 1990 and 2026"),
+        (HEADER, "2020,47,1e400\n", "line 2: global_emissions_pct '1e400' is not a number from 0 to 100"),
+    ],
+)
+def test_a_malformed_file_is_rejected_with_the_same_one_sentence(header: str, body: str, expected: str) -> None:
+    with pytest.raises(FileRejected) as caught:
+        _validate(body, header)
+    assert [str(p) for p in caught.value.problems] == [expected]
+    assert str(caught.value).startswith("World Bank carbon-pricing file rejected, nothing published: 1 problem(s)")
+
+
+def test_a_year_repeated_400000_times_is_one_short_problem() -> None:
+    with pytest.raises(FileRejected) as caught:
+        _validate("2020,47,15.8\n" * 400_000)
+    message = str(caught.value)
+    # lines 2 to 400,001 as one range, not 400,000 numbers
+    assert message.endswith("lines 2-400001: year 2020 appears 400,000 times") and len(message) < 300

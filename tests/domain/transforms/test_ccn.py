@@ -16,6 +16,7 @@ from cdr_dagster.domain.transforms.ccn import (
     read_ccn_csv,
     validate_ccn_companies,
 )
+from cdr_dagster.domain.transforms.dropped_file import FileRejected
 
 from .builders import records
 
@@ -170,3 +171,23 @@ def test_an_unquoted_comma_is_a_named_problem_not_a_silent_split() -> None:
         "line 3: has 4 fields, the header has 3 (a comma in a name must be inside quotes)",
         "line 4: has 2 fields, the header has 3 (a comma in a name must be inside quotes)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "company_name,year_founded,Pathway,pathway\nAlpha,2020,DAC,DAC\n",
+            "line 1: the header names column 'pathway' more than once",
+        ),
+        (
+            "company_name,year_founded,pathway\nAlpha,100000000000000000000,DAC\n",
+            "line 2: year_founded 100000000000000000000 is not between 1900 and 2026",
+        ),
+    ],
+)
+def test_a_malformed_ccn_file_is_rejected_with_one_sentence_not_a_crash(text: str, expected: str) -> None:
+    with pytest.raises(FileRejected) as caught:
+        validate_ccn_companies(read_ccn_csv(text.encode()), current_year=2026)
+    assert [str(p) for p in caught.value.problems] == [expected]
+    assert str(caught.value).startswith("CCN companies file rejected, nothing published: 1 problem(s)")

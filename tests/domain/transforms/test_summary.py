@@ -7,7 +7,7 @@ import pandas as pd
 from cdr_dagster.domain.transforms.ccn import ccn_data
 from cdr_dagster.domain.transforms.orders import orders_for_viz
 from cdr_dagster.domain.transforms.purchasers import purchasers_for_viz
-from cdr_dagster.domain.transforms.summary import headline_figures
+from cdr_dagster.domain.transforms.summary import ccn_headline, last, orders_headline, purchasers_headline
 
 from .builders import orders, purchasers
 
@@ -22,7 +22,7 @@ def test_headline_figures() -> None:
     companies = pd.DataFrame(
         {"company_name": ["X", "Y", "Z"], "year_founded": [2019, 2021, 2021], "pathway": ["DAC", "Biochar", "BECCS"]}
     )
-    figures = headline_figures(viz, buyers, ccn_data(companies))
+    figures = {**orders_headline(viz), **purchasers_headline(buyers), **ccn_headline(ccn_data(companies))}
     # 40 t purchased, 6 delivered -> 15 %; DAC 10 of 40 t -> 25 %, 5 of 10 delivered -> 50 %
     assert figures == {
         "tons_purchased_t": 40.0,
@@ -45,6 +45,6 @@ def test_headline_figures() -> None:
 
 def test_headline_figures_of_empty_datasets() -> None:
     viz, _ = orders_for_viz(orders())
-    assert headline_figures(viz)["percent_delivered_pct"] is None
-    assert headline_figures(viz)["tons_purchased_t"] == 0.0
-    assert headline_figures() == {}
+    assert orders_headline(viz)["percent_delivered_pct"] is None
+    assert orders_headline(viz)["tons_purchased_t"] == 0.0
+    assert last(viz, "tons_purchased_cum") is None and last(None, "tons_purchased_cum") is None
