@@ -1,6 +1,8 @@
-"""A small HTTP proxy in front of the real presign server that breaks the answer for chosen keys.
+"""Small HTTP proxies that break one exchange: ``FaultProxy`` in front of the real presign server
+breaks the answer for chosen keys; ``HoldingProxy`` in front of moto's S3 server holds one PUT, so
+a test can kill the writer at that very moment.
 
-Every request is forwarded to the presign server and its answer passed back unchanged, except for
+``FaultProxy``: every request is forwarded to the presign server and its answer passed back unchanged, except for
 the keys named in ``faults``:
 
 - ``"500"``: the presign server's answer is replaced by the one it gives on an internal error
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +35,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 
 class FaultProxy:
+    """The presign server, with the answers for the keys named in ``faults`` broken (see above)."""
+
     def __init__(self, upstream: str, faults: dict[str, str] | None = None, *, no_batch_route: str | None = None) -> None:
         faults = faults or {}
         if no_batch_route not in (None, "old-lambda", "rest-gateway"):
@@ -140,6 +145,93 @@ class FaultProxy:
                 self.wfile.write(body)
 
             do_GET = do_OPTIONS = _serve
+
+            def log_message(self, format: str, *args) -> None:
+                pass
+
+        return Handler
+
+
+class HoldingProxy:
+    """A small HTTP proxy in front of moto's S3 server that holds one chosen PUT.
+
+    Every request (body included) is forwarded unchanged, except the first PUT whose path
+    matches ``hold``: the proxy has then received it whole, sets ``held`` (``held_key`` names the
+    key) and keeps the client waiting. ``release()`` forwards it and lets the client go on;
+    without it the request never reaches S3 (the writer was killed before its write landed).
+    """
+
+    def __init__(self, upstream: str, hold: str) -> None:
+        self.upstream = urlsplit(upstream)
+        self.hold = re.compile(hold)
+        self.held = threading.Event()
+        self.held_key = ""
+        self._go = threading.Event()
+        self._forward_held = False
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def release(self) -> None:
+        """Forward the held PUT to S3 and answer the client with S3's answer."""
+        self._forward_held = True
+        self._go.set()
+
+    def __enter__(self) -> HoldingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._go.set()  # a held PUT not released is dropped
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def _forward(self, method: str, path: str, headers, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        conn = http.client.HTTPConnection(self.upstream.hostname or "127.0.0.1", self.upstream.port, timeout=30)
+        try:
+            forwarded = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP | {"expect"}}
+            conn.request(method, path, body=body if body or method in ("PUT", "POST") else None, headers=forwarded)
+            res = conn.getresponse()
+            answer = res.read()
+            kept = [(k, v) for k, v in res.getheaders() if k.lower() not in HOP_BY_HOP]
+            if method == "HEAD":  # no body, but the object's length
+                kept += [(k, v) for k, v in res.getheaders() if k.lower() == "content-length"]
+            return res.status, kept, answer
+        finally:
+            conn.close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # boto3 sends "Expect: 100-continue" with each PUT
+
+            def _serve(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                key = urlsplit(self.path).path.split("/", 2)[-1]  # /<bucket>/<key>
+                if self.command == "PUT" and not proxy.held.is_set() and proxy.hold.search(key):
+                    proxy.held_key = key
+                    proxy.held.set()
+                    proxy._go.wait()
+                    if not proxy._forward_held:
+                        self.close_connection = True
+                        return
+                status, headers, answer = proxy._forward(self.command, self.path, self.headers, body)
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                if self.command != "HEAD":
+                    self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(answer)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _serve
 
             def log_message(self, format: str, *args) -> None:
                 pass

@@ -134,22 +134,37 @@ def _free_keys(storage: Storage, today: str) -> dict[str, str]:
     }
 
 
+def _listed(storage: Storage, record_key: str) -> list[str]:
+    """Every key a baseline record says its publication writes (datasets and input copies)."""
+    record = json.loads(storage.read_bytes(record_key))
+    return [*record.get("datasets", {}).values(), *(e["key"] for e in record.get("inputs", {}).values())]
+
+
 def sweep(storage: Storage, live: Published, now: datetime) -> list[str]:
     """Remove what killed publications left: each baseline record that never went live (not the
-    live one, not archived) and is older than a publication can take, with the keys it lists."""
-    removed = []
-    for key in storage.list_keys(f"{PUBLISHED_INPUTS_PREFIX}/"):
-        publication, _, name = key.removeprefix(f"{PUBLISHED_INPUTS_PREFIX}/").partition("/")
-        if name != BASELINE_RECORD or publication == live.stamp or storage.exists(manifest_archive_key(publication)):
+    live one, not archived) and is older than a publication can take, with the keys it lists
+    that no other publication claims (a dataset key a killed one listed but never wrote is free,
+    and a later publication may have taken it)."""
+    records = [k for k in storage.list_keys(f"{PUBLISHED_INPUTS_PREFIX}/") if k.endswith(f"/{BASELINE_RECORD}")]
+    abandoned = []
+    for key in records:
+        publication = key.removeprefix(f"{PUBLISHED_INPUTS_PREFIX}/").removesuffix(f"/{BASELINE_RECORD}")
+        if publication == live.stamp or storage.exists(manifest_archive_key(publication)):
             continue
         if now.timestamp() - storage.last_modified(key) < ABANDONED_SECONDS:
             continue  # perhaps another instance's publication, still running
-        record = json.loads(storage.read_bytes(key))
-        listed = [*record.get("datasets", {}).values(), *(e["key"] for e in record.get("inputs", {}).values())]
-        for listed_key in listed:
-            storage.delete(listed_key)
-        storage.delete(key)
-        removed += [*listed, key]
+        abandoned.append(key)
+    if not abandoned:
+        return []
+    claimed = {k for record in records if record not in abandoned for k in _listed(storage, record)}
+    claimed |= {entry["key"] for entry in ((live.manifest or {}).get("datasets") or {}).values()}
+    removed = []
+    for record in abandoned:
+        listed = [k for k in _listed(storage, record) if k not in claimed]
+        for key in listed:
+            storage.delete(key)
+        storage.delete(record)
+        removed += [*listed, record]
     return removed
 
 

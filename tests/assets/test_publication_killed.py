@@ -1,0 +1,133 @@
+"""A run killed mid-publication blocks nothing, and what it wrote is removed later (#18).
+
+The kill is real: a weekly_refresh run in a process of its own (tests/assets/weekly_run.py)
+talks to moto's S3 server through a proxy that holds one PUT of its publication; once the proxy
+has it, the test kills the process (SIGKILL). A fresh run then publishes at once, the manifest
+names only files that exist with their SHA-256, and what the dead run left is exactly what the
+next publication's sweep removes once it is 15 minutes old (called here with the clock moved on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cdr_dagster.assets.publication.assets import ABANDONED_SECONDS, sweep
+from cdr_dagster.domain import layout
+from cdr_dagster.domain.manifest import publication_stamp
+from cdr_dagster.domain.published import read_published
+from cdr_dagster.resources.storage import Storage
+from tests.assets import test_publication_forward as forward
+from tests.assets.test_publication_forward import Week
+from tests.page.fault_proxy import HoldingProxy
+
+pytestmark = pytest.mark.e2e
+week = forward.week  # the fixture: storage (a folder or moto's S3), the fake cdr.fyi and front page, an instance
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Where the run is killed: the PUT the proxy holds (a publication writes its baseline, the
+#: datasets in DATASET_NAMES order, switches the manifest, then archives it).
+MOMENTS = {
+    "a dataset file": r"^processed/latest_deals_\d{8}(_\d+)?\.csv$",  # the third of seven
+    "the manifest write": r"^processed/manifest\.json$",
+    # not the live week's archive: a publication first re-archives the live manifest (if absent)
+    "the manifest archive": r"^processed/manifests/(?!LIVE\.json)",
+}
+
+
+def worker(home: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """weekly_refresh in a process of its own, on its own instance at ``home``."""
+    home.mkdir(exist_ok=True)
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tests.assets.weekly_run"],
+            cwd=ROOT,
+            env={**os.environ, **env, "DAGSTER_HOME": str(home)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def consistent(storage: Storage) -> dict:
+    """The live manifest, after checking that every file it and its baseline name is there with
+    its recorded SHA-256."""
+    manifest = json.loads(storage.read_bytes(layout.MANIFEST_KEY))
+    record = json.loads(storage.read_bytes(layout.baseline_record_key(str(publication_stamp(manifest)))))
+    for entry in [*manifest["datasets"].values(), *record["inputs"].values()]:
+        assert hashlib.sha256(storage.read_bytes(entry["key"])).hexdigest() == entry["sha256"], entry["key"]
+    return manifest
+
+
+def unaccounted(storage: Storage) -> set[str]:
+    """Keys under processed/ and raw/published/ that no manifest that went live (the live one or
+    an archived one) accounts for. Everything else a run writes is under raw/<run_id>/ or
+    staging/<run_id>/, which the bucket's lifecycle rules expire after 30 days."""
+    manifests = [json.loads(storage.read_bytes(k)) for k in storage.list_keys(f"{layout.MANIFEST_ARCHIVE_PREFIX}/")]
+    manifests.append(json.loads(storage.read_bytes(layout.MANIFEST_KEY)))
+    named = {entry["key"] for m in manifests for entry in m["datasets"].values()}
+    stamps = {publication_stamp(m) for m in manifests}
+    datasets = {
+        k
+        for k in storage.list_keys(f"{layout.PUBLISHED_PREFIX}/")
+        if k != layout.MANIFEST_KEY and not k.startswith(f"{layout.MANIFEST_ARCHIVE_PREFIX}/") and k not in named
+    }
+    baselines = {k for k in storage.list_keys(f"{layout.PUBLISHED_INPUTS_PREFIX}/") if k.split("/")[2] not in stamps}
+    return datasets | baselines
+
+
+@pytest.mark.parametrize("week", ["s3"], indirect=True)
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_a_run_killed_mid_publication_is_followed_at_once_by_one_that_publishes(
+    week: Week, moment: str, s3, tmp_path: Path
+) -> None:
+    assert week.run().success  # a first week is live
+    first = consistent(week.storage)
+
+    with HoldingProxy(s3.endpoint_url, hold=MOMENTS[moment].replace("LIVE", str(publication_stamp(first)))) as proxy:
+        log = tmp_path / "worker.log"
+        killed = worker(tmp_path / "home", {"AWS_ENDPOINT_URL_S3": proxy.url}, log)
+        try:
+            while not proxy.held.wait(timeout=0.2):  # the run pulls, builds, checks, then publishes
+                assert killed.poll() is None, f"the run ended before writing {moment}:\n{log.read_text()[-3000:]}"
+        finally:
+            killed.send_signal(signal.SIGKILL)  # mid-PUT: the proxy has it, S3 never will
+            killed.wait()
+    assert killed.returncode == -signal.SIGKILL
+    assert proxy.held_key.startswith("processed/")
+
+    left = unaccounted(week.storage)
+    dead = json.loads(week.storage.read_bytes(layout.MANIFEST_KEY))
+    if moment == "the manifest archive":  # it went live; only its archive is missing
+        assert dead != first and left == set()
+        assert not week.storage.exists(layout.manifest_archive_key(str(publication_stamp(dead))))
+    else:  # the page never changed; the dead run's baseline and some datasets are left
+        assert dead == first
+        assert any(k.startswith(f"{layout.PUBLISHED_INPUTS_PREFIX}/") and k.endswith("/inputs.json") for k in left)
+        written = {d.stem for d in map(layout.parse_dated_key, left) if d and d.key.startswith(f"{layout.PUBLISHED_PREFIX}/")}
+        # the datasets written before the kill: the first two of seven, or all seven
+        assert len(written) == (2 if moment == "a dataset file" else 7), written
+
+    fresh = week.run()  # at once: nothing to wait for, nothing held
+    assert fresh.success
+    live = consistent(week.storage)
+    assert live["generated_at"] > dead["generated_at"]
+    [publication] = fresh.asset_materializations_for_node("dashboard_publication")
+    assert publication.metadata["published"].value == {d: e["key"] for d, e in live["datasets"].items()}
+    # every manifest that went live is archived, the dead run's included
+    assert json.loads(week.storage.read_bytes(layout.manifest_archive_key(str(publication_stamp(dead))))) == dead
+    # the dead run's leftovers are kept while they may still be a publication in progress ...
+    assert unaccounted(week.storage) == left
+    # ... and removed by the first publication after ABANDONED_SECONDS (its sweep, clock moved on)
+    later = datetime.now(UTC) + timedelta(seconds=ABANDONED_SECONDS + 60)
+    removed = sweep(week.storage, read_published(week.storage), later)
+    assert left <= set(removed)
+    assert unaccounted(week.storage) == set()
+    assert consistent(week.storage) == live  # the sweep touched nothing live
