@@ -68,7 +68,9 @@ def test_an_order_from_2099_or_of_absurd_size_or_moving_a_total_too_far_publishe
     not_run = checks_not_run(world.instance, result.run_id)
     built_from_orders = {"orders_for_viz", "purchasers_for_viz", "latest_deals", "suppliers_for_viz"}
     graph = build_definitions("local").resolve_asset_graph()
-    expected = {f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys if k.asset_key.path[0] in built_from_orders}
+    expected = {
+        f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys if k.asset_key.path[0] in built_from_orders
+    }
     assert sorted(not_run) == sorted(expected) and "orders_for_viz:totals_swing" in not_run
     assert f"- {len(expected)} checks not run (a check upstream failed, so their assets were not built;" in alert
     assert note.asset_observation.metadata["checks_not_run"].value.count("\n- `") == len(expected)

@@ -142,7 +142,7 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str, rules: dict[dg.Asse
 
 
 PLANNED = dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
-NOT_RUN = "not run (a check upstream failed, so their assets were not built; the UI shows them as \"Execution failed\")"
+NOT_RUN = 'not run (a check upstream failed, so their assets were not built; the UI shows them as "Execution failed")'
 
 
 def not_run_sentence(not_run: list[str] | tuple[str, ...]) -> str:
