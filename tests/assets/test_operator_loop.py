@@ -98,7 +98,7 @@ def test_a_bad_file_fails_once_with_one_alert_and_a_summary(failed_refresh: Fail
         "lines 2, 5: company 'Alpha' appears 2 times",
         "line 3: company_name is blank",
         "line 4: year_founded '20x5' is not an integer",
-        "lines 6, 7: company 'R&D <Carbon>' appears 2 times",  # plain text in the terminal
+        "lines 6-7: company 'R&D <Carbon>' appears 2 times",  # plain text in the terminal, adjacent lines as a range
     ):
         assert problem in failed.stdout
     for entity in ("&amp;", "&lt;", "&gt;"):
