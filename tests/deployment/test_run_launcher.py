@@ -21,7 +21,7 @@ import pytest
 from devtools.postgres import PostgresServer, PostgresUnavailable, running_postgres
 from devtools.s3_server import S3Server
 from devtools.static_site import serving
-from tests.deployment.cloudformation import register_task_definition_request
+from devtools.task_definitions import task_definitions
 from tests.deployment.conftest import ROOT
 from tests.deployment.test_dagster_stack import SHA, environment, secrets, stacks
 
@@ -49,10 +49,9 @@ def ecs_like_the_stack(deployment: str) -> dict[str, str]:
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
     cluster = ecs.create_cluster(clusterName=dagster.properties("Cluster")["ClusterName"])["cluster"]["clusterArn"]
+    registrations = {c.task_definition: c.registration for c in task_definitions(dagster).values()}
     arns = {
-        name: ecs.register_task_definition(**register_task_definition_request(dagster.properties(name)))["taskDefinition"][
-            "taskDefinitionArn"
-        ]
+        name: ecs.register_task_definition(**registrations[name])["taskDefinition"]["taskDefinitionArn"]
         for name in ("DaemonTaskDefinition", "RunTaskDefinition")
     }
     daemon = ecs.run_task(
