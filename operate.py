@@ -34,9 +34,11 @@ from typing import Any
 
 import requests
 
-from cdr_dagster.assets.automation.alerts import error_lines
+from cdr_dagster.assets.automation import jobs
+from cdr_dagster.assets.automation.alerts import error_lines, page_state
 from cdr_dagster.config import setting_problems
-from cdr_dagster.deployments import current_deployment
+from cdr_dagster.deployments import current_deployment, resources_for
+from cdr_dagster.domain.published import read_published
 
 JOB = "weekly_refresh"
 LOCATION = "cdr_dagster"
@@ -134,7 +136,7 @@ def _loaded(dagster: Dagster, process: subprocess.Popen[bytes]) -> Dagster:
     raise SystemExit(f"dagster dev did not load the code location within {START_TIMEOUT_SECONDS:.0f} s")
 
 
-RUN_FIELDS = "runId status creationTime endTime parentRunId rootRunId tags { key value }"
+RUN_FIELDS = "runId status creationTime startTime endTime parentRunId rootRunId tags { key value }"
 RUN_QUERY = f"query($runId: ID!) {{ runOrError(runId: $runId) {{ __typename ... on Run {{ {RUN_FIELDS} }} }} }}"
 RUNS_QUERY = f"""query($filter: RunsFilter) {{
   runsOrError(filter: $filter, limit: 1) {{ ... on Runs {{ results {{ {RUN_FIELDS} }} }} }} }}"""
@@ -234,9 +236,10 @@ def failures(dagster: Dagster, run_id: str) -> dict[str, str]:
     return found
 
 
-def failure_summary(run_id: str, found: Mapping[str, str]) -> list[str]:
-    """The failed run in plain text, bounded to about a screenful: the first problems, then how
-    many more the UI shows."""
+def failure_summary(run_id: str, found: Mapping[str, str], page: str) -> list[str]:
+    """The failed run in plain text, bounded to about a screenful: what the page serves now
+    (``page``, from the failure alert's own ``page_state``), the first problems, then how many
+    more the UI shows."""
     problems: list[str] = []
     for step, reason in sorted(found.items()):
         first, *rest = error_lines(reason)
@@ -250,7 +253,7 @@ def failure_summary(run_id: str, found: Mapping[str, str]) -> list[str]:
             f"  +{hidden} more lines: the run in the UI (python3 dev.py ui) shows them all",
         ]
     return [
-        f"Run {run_id[:8]} failed; nothing was published (the page keeps the previous data).",
+        f"Run {run_id[:8]} failed. {page}",
         *problems,
         "Next: fix the cause (the UI shows the full error), then: python3 dev.py rerun",
     ]
@@ -330,12 +333,20 @@ def wait_for_alert(dagster: Dagster, ended: float) -> bool:
     return False
 
 
+def page_now(run_started: float | None) -> str:
+    """What the page serves after a failed run that started at ``run_started``, in the words of
+    the failure alert: the same manifest, read from this deployment's storage."""
+    storage = resources_for(current_deployment())["storage"]
+    return page_state(read_published(storage).manifest, run_started)[1]
+
+
 def finish(dagster: Dagster, run_id: str) -> tuple[int, list[str]]:
     """Wait for the run (and its retries); the exit status and the summary."""
     run = wait_for_run_chain(dagster, run_id)
     if run["status"] == "SUCCESS":
         return 0, success_summary(materializations(dagster, run))
-    lines = failure_summary(run["runId"], failures(dagster, run["runId"]))
+    started = get_run(dagster, run_id)["startTime"]  # the first attempt's: a switch in any attempt counts
+    lines = failure_summary(run["runId"], failures(dagster, run["runId"]), page_now(started))
     if not wait_for_alert(dagster, run["endTime"] or time.time()):
         lines.insert(0, "(the failure alert had not gone out yet; it will when the daemon next runs)")
     return 1, lines
@@ -343,8 +354,9 @@ def finish(dagster: Dagster, run_id: str) -> tuple[int, list[str]]:
 
 LAUNCH = """mutation($selector: JobOrPipelineSelector!) { launchRun(executionParams: {selector: $selector}) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on Error { message } } }"""
-REEXECUTE = """mutation($parentRunId: String!) {
-  launchRunReexecution(reexecutionParams: {parentRunId: $parentRunId, strategy: FROM_FAILURE, useParentRunTags: true}) {
+REEXECUTE = """mutation($parentRunId: String!, $tags: [ExecutionTag!]) {
+  launchRunReexecution(reexecutionParams: {
+    parentRunId: $parentRunId, strategy: FROM_FAILURE, useParentRunTags: true, extraTags: $tags}) {
     __typename ... on LaunchRunSuccess { run { runId } } ... on Error { message } } }"""
 
 
@@ -378,7 +390,9 @@ def rerun(dagster: Dagster) -> tuple[int, list[str]]:
             f"({_utc(newer['creationTime'])}), has succeeded, so run {failed['runId'][:8]}'s data is older than "
             "what is live; start a fresh refresh instead: python3 dev.py refresh"
         ]
-    run_id = _launched(dagster.query(REEXECUTE, parentRunId=failed["runId"])["launchRunReexecution"])
+    # the parent's tags, but `trigger` says a re-execution started this one
+    rerun_tags = [{"key": key, "value": value} for key, value in jobs.run_tags(jobs.RERUN).items()]
+    run_id = _launched(dagster.query(REEXECUTE, parentRunId=failed["runId"], tags=rerun_tags)["launchRunReexecution"])
     say(
         f"Re-executing run {failed['runId'][:8]} from its failed steps as run {run_id[:8]} "
         "(what succeeded is read from storage, not fetched again)"

@@ -11,23 +11,29 @@ the commit (uncommitted changes, or a state git does not show: see deployment/sh
 
 1. prod only: refuse unless the commit was deployed to test first, which leaves the marker
    ``deployments/<sha>.json`` in the test bucket, and that marker records the same checksum of
-   what ships as prod computes (``--force-unverified`` skips the check);
+   what ships (the function's zip, the page's files, the image's sources, both templates) as prod
+   computes (``--force-unverified`` skips the check);
 2. package ``presign_lambda`` into a zip holding only the modules its handler imports (boto3 is
    in the Lambda runtime);
-3. ship the Dagster tier (``--skip-dagster`` leaves it as it is): refuse while a run is in
-   progress (a task of the run task definition's family is running in the deployment's ECS
-   cluster), run the deployment's ``dagster_commands`` one by one (test builds and pushes
-   ``<repository>:<sha>``; prod copies the image test ran), then update the Dagster stack
-   (deployment/dagster_stack.yaml) to that image: ``ImageTag=<sha>``, every other parameter and
-   the template as they are, which rolls the code server, webserver and daemon services;
-4. update the function's code, publish a version and point the alias API Gateway invokes at it
+3. ship the Dagster image (``--skip-dagster`` leaves the Dagster tier as it is): refuse while a
+   run is in progress (a task of the run task definition's family is running in the deployment's
+   ECS cluster), then run the deployment's ``dagster_commands`` one by one (test builds and pushes
+   ``<repository>:<sha>``; prod copies the image test ran);
+4. update the stacks from the commit's template files, each through a CloudFormation change set
+   (create it, wait, print its changes, execute it and wait; a change set without changes is
+   "nothing to change"): the dashboard stack (deployment/template.yaml) with ``Deployment``, then
+   the Dagster stack (deployment/dagster_stack.yaml) with ``ImageTag=<sha>`` too, which rolls the
+   code server, webserver and daemon services to the image just pushed (checked again just before:
+   no run in progress). Every other parameter keeps the stack's value (set at creation, by hand);
+5. update the function's code, publish a version and point the alias API Gateway invokes at it
    (the previous version stays, so rolling back is moving the alias back);
-5. upload the page's files under ``viz/v2/`` with their content types (never the flat
+6. upload the page's files under ``viz/v2/`` with their content types (never the flat
    ``viz/chart_templates.js`` that today's live embed loads: see dashboard/viz_files.py);
-6. write the marker ``deployments/<sha>.json`` (when, who, what, the checksums of what shipped)
+7. write the marker ``deployments/<sha>.json`` (when, who, what, the checksums of what shipped)
    in the deployment's bucket.
 
-``--dry-run`` prints the plan (image, stacks, services) and stops: no AWS request, no command,
+``--dry-run`` prints the plan (image, stacks with their template's sha256 and parameters,
+services) and stops: no AWS request, no command,
 no credentials needed. ``rollback-data`` is
 deployment/rollback_data.py (its ``--dry-run`` reads the bucket and writes nothing). Names and
 regions come from ``deployment/deployments.toml``; credentials from boto3's chain;
@@ -54,7 +60,7 @@ import sys
 import tomllib
 import urllib.parse
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,7 +88,7 @@ LAMBDA_LEFT_OUT = frozenset({"local.py"})
 
 MARKER_PREFIX = "deployments/"
 # What a deploy ships from the working tree; it must match the commit it is recorded as.
-SHIPPED_PATHS = (*shipped.LAMBDA_PATHS, *shipped.PAGE_PATHS, "deployment/deployments.toml")
+SHIPPED_PATHS = (*shipped.LAMBDA_PATHS, *shipped.PAGE_PATHS, *shipped.TEMPLATE_PATHS, "deployment/deployments.toml")
 DAGSTER_SHIPPED_PATHS = shipped.IMAGE_PATHS
 ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL",
@@ -91,9 +97,13 @@ ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL_ECS",
     "AWS_ENDPOINT_URL_CLOUDFORMATION",
 )
-DAGSTER_TEMPLATE = "deployment/dagster_stack.yaml"
-DASHBOARD_TEMPLATE = "deployment/template.yaml"
+DASHBOARD_TEMPLATE, DAGSTER_TEMPLATE = shipped.TEMPLATE_PATHS
 IMAGE_PARAMETER = "ImageTag"
+DEPLOYMENT_PARAMETER = "Deployment"
+# CloudFormation's limit on a template sent in the request (TemplateBody); larger needs S3.
+TEMPLATE_BODY_LIMIT = 51_200
+# What CloudFormation says of a change set that changes nothing.
+NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 # How long a stack update may take (the services' rollout included) before the deploy gives up.
 STACK_UPDATE_MINUTES = 60
 
@@ -114,6 +124,7 @@ class Deployment:
     bucket: str
     function: str
     alias: str
+    stack: str  # the dashboard stack (deployment/template.yaml)
     requires_deployed_to: str | None
     dagster_commands: tuple[tuple[str, ...], ...]
     values: Mapping[str, str]  # every string setting, plus "deployment": the placeholders
@@ -142,7 +153,7 @@ class Config:
     image: str
 
 
-REQUIRED_KEYS = ("region", "bucket", "function", "alias")
+REQUIRED_KEYS = ("region", "bucket", "function", "alias", "stack")
 COMMAND_PLACEHOLDERS = frozenset({"sha", "image", "location", "account"})
 
 
@@ -195,6 +206,7 @@ def _deployment(path: Path, name: str, table: Any) -> Deployment:
         bucket=table["bucket"],
         function=table["function"],
         alias=table["alias"],
+        stack=table["stack"],
         requires_deployed_to=table.get("requires_deployed_to"),
         dagster_commands=tuple(tuple(c) for c in commands),
         values={**values, "deployment": name},
@@ -303,6 +315,7 @@ class Plan:
     package: LambdaPackage
     viz: Mapping[str, Path]
     checksums: Mapping[str, Any]
+    templates: Mapping[str, bytes]  # repository path -> the commit's template file
     options: Options
 
     @property
@@ -314,6 +327,28 @@ class Plan:
     @property
     def marker_key(self) -> str:
         return f"{MARKER_PREFIX}{self.sha}.json"
+
+    @property
+    def stacks(self) -> list[StackUpdate]:
+        """The stacks this deploy updates, in order: the dashboard's, then (unless skipped) the
+        Dagster tier's, pinned to the commit's image."""
+        d = self.deployment
+        updates = [StackUpdate(d.stack, DASHBOARD_TEMPLATE, {DEPLOYMENT_PARAMETER: d.name})]
+        if d.dagster is not None and not self.options.skip_dagster:
+            updates.append(
+                StackUpdate(d.dagster.stack, DAGSTER_TEMPLATE, {DEPLOYMENT_PARAMETER: d.name, IMAGE_PARAMETER: self.sha})
+            )
+        return updates
+
+
+@dataclass(frozen=True)
+class StackUpdate:
+    """One stack updated from a template file of the commit; every parameter not given here keeps
+    the value the stack has (VPC, subnets, deployers: set by hand when the stack was created)."""
+
+    stack: str
+    template: str  # repository path
+    parameters: Mapping[str, str]
 
 
 def _listing(lines: Sequence[str]) -> str:
@@ -332,7 +367,7 @@ def make_plan(root: Path, config: Config, options: Options) -> Plan:
     package = build_lambda_package(root)
     viz = viz_files(root)
     changes = uncommitted_changes(root, paths)
-    shipped_files = [*package.files, *(path.relative_to(root).as_posix() for path in viz.values())]
+    shipped_files = [*package.files, *(path.relative_to(root).as_posix() for path in viz.values()), *shipped.TEMPLATE_PATHS]
     hidden = shipped.hidden_state(root, shipped_files, with_image)
     if changes and not options.allow_dirty:
         shown = {line[3:].split(" -> ")[-1] for line in changes}  # git status already names these
@@ -350,6 +385,13 @@ def make_plan(root: Path, config: Config, options: Options) -> Plan:
             "or pass --allow-dirty (test only)"
         )
     viz_bytes = {key: path.read_bytes() for key, path in viz.items()}
+    templates = {path: (root / path).read_bytes() for path in shipped.TEMPLATE_PATHS}
+    too_large = [path for path, body in templates.items() if len(body) > TEMPLATE_BODY_LIMIT]
+    if too_large:
+        raise ConfigError(
+            f"{', '.join(too_large)} is larger than the {TEMPLATE_BODY_LIMIT} bytes CloudFormation accepts in a "
+            "request: shorten it (deploy.py sends templates as TemplateBody)"
+        )
     return Plan(
         root=root,
         config=config,
@@ -358,7 +400,8 @@ def make_plan(root: Path, config: Config, options: Options) -> Plan:
         dirty=bool(changes or hidden),
         package=package,
         viz=viz,
-        checksums=shipped.checksums(package.data, viz_bytes, shipped.image_tree(root)),
+        checksums=shipped.checksums(package.data, viz_bytes, shipped.image_tree(root), templates),
+        templates=templates,
         options=options,
     )
 
@@ -411,16 +454,20 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
                 f"running in ECS cluster {d.dagster.cluster})"
             )
         lines += [f"       $ {shlex.join(command)}" for command in commands]
-        if d.dagster is not None:
-            lines.append(
-                f"       stack: update {d.dagster.stack} ({DAGSTER_TEMPLATE}) to {IMAGE_PARAMETER}={plan.sha}, "
-                "its template and other parameters as they are"
-            )
-            lines.append(
-                f"       services: {', '.join(d.dagster.services)} in {d.dagster.cluster} roll to the new image "
-                "(the daemon stops before its successor starts); each run is a task of "
-                f"{d.dagster.run_task_family}"
-            )
+    step += 1
+    lines.append(f"  {step}. stacks: one change set each (created, shown, executed; none when nothing changes)")
+    for update in plan.stacks:
+        given = ", ".join(f"{key}={value}" for key, value in update.parameters.items())
+        lines += [
+            f"       {update.stack}: {update.template} (sha256 {plan.checksums['templates'][update.template]})",
+            f"         parameters: {given}; every other one as the stack has it",
+        ]
+    if d.dagster is not None and not plan.options.skip_dagster:
+        lines.append(
+            f"       services: {', '.join(d.dagster.services)} in {d.dagster.cluster} roll to the new image "
+            "(the daemon stops before its successor starts); each run is a task of "
+            f"{d.dagster.run_task_family}, checked again before {d.dagster.stack} changes"
+        )
     step += 1
     lines.append(f"  {step}. lambda: update the code of {d.function}, publish a version, point alias {d.alias} at it")
     step += 1
@@ -432,11 +479,6 @@ def describe(plan: Plan, account: str = "<account>") -> list[str]:
     step += 1
     lines.append(
         f"  {step}. marker: write s3://{d.bucket}/{plan.marker_key} (checksum of what ships: sha256 {plan.checksums['shipped']})"
-    )
-    lines.append(
-        f"stacks: {d.values.get('stack', '?')} ({DASHBOARD_TEMPLATE}) is not changed by a deploy"
-        + ("" if d.dagster is None else f"; {d.dagster.stack} ({DAGSTER_TEMPLATE}) only to the new image")
-        + " (template changes: aws cloudformation deploy, docs/deployment.md)"
     )
     return lines
 
@@ -455,12 +497,12 @@ def _is_missing(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
-def verify_deployed_first(session_for: Any, plan: Plan) -> None:
+def verify_deployed_first(client: Callable[[str, str], Any], plan: Plan) -> None:
     """Refuse unless the marker of this commit exists in the required deployment's bucket."""
     required = plan.verify_in
     if required is None or plan.options.force_unverified:
         return
-    s3 = session_for(required.region).client("s3")
+    s3 = client("s3", required.region)
     location = f"s3://{required.bucket}/{plan.marker_key}"
     try:
         marker = json.loads(s3.get_object(Bucket=required.bucket, Key=plan.marker_key)["Body"].read())
@@ -547,45 +589,59 @@ def refuse_while_runs(ecs: Any, plan: Plan, tier: DagsterTier) -> None:
     say(f"runs: none in progress in {tier.cluster}")
 
 
-def update_dagster_stack(cloudformation: Any, tier: DagsterTier, sha: str) -> None:
-    """Point every task definition of the Dagster stack at image <sha>, and wait for the rollout."""
+def update_stack(cloudformation: Any, update: StackUpdate, body: str, name: str, before_execute: Callable[[], None]) -> None:
+    """Update a stack from a template through a change set: create it, wait, print its changes,
+    ``before_execute()``, execute it and wait. A change set without changes is deleted and said."""
     try:
-        [stack] = cloudformation.describe_stacks(StackName=tier.stack)["Stacks"]
+        [stack] = cloudformation.describe_stacks(StackName=update.stack)["Stacks"]
     except ClientError as error:
         raise DeployError(
-            f"the Dagster stack {tier.stack} is not reachable ({_code(error)}): create it from {DAGSTER_TEMPLATE} "
+            f"the stack {update.stack} is not reachable ({_code(error)}): create it from {update.template} "
             "first (docs/deployment.md)"
         ) from None
-    parameters = [
-        {"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
-        for p in stack.get("Parameters", [])
-        if p["ParameterKey"] != IMAGE_PARAMETER
-    ]
-    parameters.append({"ParameterKey": IMAGE_PARAMETER, "ParameterValue": sha})
-    # the stack's own template, as it is (template changes go through `aws cloudformation deploy`)
-    template = cloudformation.get_template(StackName=tier.stack, TemplateStage="Original")["TemplateBody"]
-    body = template if isinstance(template, str) else json.dumps(template)
+    kept = [p["ParameterKey"] for p in stack.get("Parameters", []) if p["ParameterKey"] not in update.parameters]
+    parameters = [{"ParameterKey": key, "UsePreviousValue": True} for key in kept]
+    parameters += [{"ParameterKey": key, "ParameterValue": value} for key, value in update.parameters.items()]
+    cloudformation.create_change_set(
+        StackName=update.stack,
+        ChangeSetName=name,
+        ChangeSetType="UPDATE",
+        TemplateBody=body,
+        Parameters=parameters,
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+        Description=f"deployment/deploy.py: {update.template} of the commit",
+    )
     try:
-        cloudformation.update_stack(
-            StackName=tier.stack, TemplateBody=body, Parameters=parameters, Capabilities=["CAPABILITY_NAMED_IAM"]
+        cloudformation.get_waiter("change_set_create_complete").wait(
+            StackName=update.stack, ChangeSetName=name, WaiterConfig={"Delay": 5, "MaxAttempts": 120}
         )
-    except ClientError as error:
-        if "No updates are to be performed" in str(error):
-            say(f"stack: {tier.stack} already runs {sha[:12]}")
-            return
-        raise
-    say(f"stack: updating {tier.stack} to {IMAGE_PARAMETER}={sha[:12]}; waiting for the services to roll")
+    except WaiterError as error:
+        reason = str((error.last_response or {}).get("StatusReason", error))
+        if not any(text in reason for text in NO_CHANGES):
+            raise DeployError(f"the change set {name} of {update.stack} failed: {reason}") from None
+        cloudformation.delete_change_set(StackName=update.stack, ChangeSetName=name)
+        say(f"stack: {update.stack}: nothing to change ({update.template} and its parameters are what it runs)")
+        return
+    changes = cloudformation.describe_change_set(StackName=update.stack, ChangeSetName=name).get("Changes", [])
+    say(f"stack: {update.stack}: change set {name}, {len(changes)} change(s):")
+    for change in changes:
+        r = change["ResourceChange"]
+        replacement = f", replacement {r['Replacement']}" if r.get("Replacement") else ""
+        say(f"    {r['Action']} {r['LogicalResourceId']} ({r['ResourceType']}{replacement})")
+    before_execute()
+    cloudformation.execute_change_set(StackName=update.stack, ChangeSetName=name)
+    say(f"stack: {update.stack}: executing; waiting for the update to complete")
     try:
         cloudformation.get_waiter("stack_update_complete").wait(
-            StackName=tier.stack, WaiterConfig={"Delay": 15, "MaxAttempts": STACK_UPDATE_MINUTES * 4}
+            StackName=update.stack, WaiterConfig={"Delay": 15, "MaxAttempts": STACK_UPDATE_MINUTES * 4}
         )
     except WaiterError:
-        [stack] = cloudformation.describe_stacks(StackName=tier.stack)["Stacks"]
+        [stack] = cloudformation.describe_stacks(StackName=update.stack)["Stacks"]
         raise DeployError(
-            f"the update of {tier.stack} did not complete: {stack['StackStatus']} "
+            f"the update of {update.stack} did not complete: {stack['StackStatus']} "
             f"({stack.get('StackStatusReason', 'no reason given')}); see its events in the CloudFormation console"
         ) from None
-    say(f"stack: {tier.stack} runs {sha[:12]}: services {', '.join(tier.services)} rolled")
+    say(f"stack: {update.stack}: updated")
 
 
 def run_commands(commands: Sequence[Sequence[str]], cwd: Path) -> None:
@@ -664,28 +720,35 @@ def write_marker(s3: Any, plan: Plan, document: Mapping[str, Any]) -> None:
     )
 
 
-def execute(plan: Plan) -> None:
+def aws_client(service: str, region: str) -> Any:
+    """A boto3 client from the default chain (credentials, AWS_ENDPOINT_URL_<SERVICE>)."""
+    return boto3.session.Session(region_name=region).client(service)  # type: ignore[call-overload]
+
+
+def execute(plan: Plan, client: Callable[[str, str], Any] = aws_client) -> None:
     """Run the plan against AWS: checks first, then the changes, the marker last."""
     d = plan.deployment
-
-    def session_for(region: str) -> Any:
-        return boto3.session.Session(region_name=region)
-
-    session = session_for(d.region)
-    lambda_client, s3 = session.client("lambda"), session.client("s3")
-    verify_deployed_first(session_for, plan)
+    lambda_client, s3 = client("lambda", d.region), client("s3", d.region)
+    verify_deployed_first(client, plan)
     previous_version = preflight(lambda_client, s3, d)
+
+    def no_runs() -> None:
+        if d.dagster is not None and not plan.options.skip_dagster:
+            refuse_while_runs(client("ecs", d.region), plan, d.dagster)
 
     if plan.options.skip_dagster:
         say("dagster: skipped (--skip-dagster)")
     else:
-        if d.dagster is not None:
-            refuse_while_runs(session.client("ecs"), plan, d.dagster)
-        account = session.client("sts").get_caller_identity()["Account"] if needs_account(plan.config, d) else "<account>"
+        no_runs()
+        account = client("sts", d.region).get_caller_identity()["Account"] if needs_account(plan.config, d) else "<account>"
         run_commands(dagster_commands(plan.config, d, plan.sha, account), plan.root)
-        if d.dagster is not None:
-            update_dagster_stack(session.client("cloudformation"), d.dagster, plan.sha)
-        say(f"dagster: shipped code location {plan.config.location} for {plan.sha[:12]}")
+        say(f"dagster: pushed the image of code location {plan.config.location} for {plan.sha[:12]}")
+
+    cloudformation = client("cloudformation", d.region)
+    name = f"deploy-{plan.sha[:12]}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}"
+    for update in plan.stacks:
+        check = no_runs if update.template == DAGSTER_TEMPLATE else (lambda: None)
+        update_stack(cloudformation, update, plan.templates[update.template].decode(), name, check)
 
     release = ship_lambda(lambda_client, d, plan.package, plan.sha, previous_version)
     say(
@@ -765,11 +828,11 @@ def rollback(config: Config, options: RollbackOptions) -> None:
     for name in ENDPOINT_VARIABLES:
         if os.environ.get(name):
             say(f"AWS endpoint override: {name}={_without_userinfo(os.environ[name])}")
-    s3 = boto3.session.Session(region_name=d.region).client("s3")
+    s3 = aws_client("s3", d.region)
     rollback_data.run(s3, d.bucket, d.name, options.to, options.dry_run, say)
 
 
-def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
+def main(argv: Sequence[str] | None = None, root: Path = ROOT, client: Callable[[str, str], Any] = aws_client) -> int:
     """Plan, print, and (unless --dry-run) execute; return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -784,7 +847,7 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
         if options.dry_run:
             say("dry run: nothing was changed (no AWS request, no command run)")
             return 0
-        execute(plan)
+        execute(plan, client)
         return 0
     except DeployError as error:
         print(f"deploy: {error}", file=sys.stderr, flush=True)

@@ -9,7 +9,7 @@ from the files that ship and compares each with the commit's blob, and refuses a
 to hide changes in the shipped paths.
 
 The checksum covers exactly what reaches AWS: the Lambda zip's bytes, each page file's bytes under
-its key, and the commit's tree of the image's inputs as git records it (once the check has passed,
+its key, each template's bytes, and the commit's tree of the image's inputs as git records it (once the check has passed,
 the folder the image is built from is that tree). Test records it in its marker; prod computes
 its own and refuses on any difference.
 """
@@ -28,6 +28,8 @@ from deployment.errors import ConfigError
 
 LAMBDA_PATHS = ("presign_lambda",)
 PAGE_PATHS = ("dashboard/src", "dashboard/vendor/chart.umd.min.js")
+#: The CloudFormation templates a deploy updates its stacks from: the dashboard's, the Dagster tier's.
+TEMPLATE_PATHS = ("deployment/template.yaml", "deployment/dagster_stack.yaml")
 #: What the image is built from (the Dockerfile's COPY sources) and what decides how it is built.
 IMAGE_PATHS = (
     "cdr_dagster",
@@ -130,7 +132,7 @@ def image_files(root: Path) -> list[str]:
 
 def scopes(with_image: bool) -> tuple[str, ...]:
     """The repository paths a deploy ships from."""
-    return LAMBDA_PATHS + PAGE_PATHS + (IMAGE_PATHS if with_image else ())
+    return LAMBDA_PATHS + PAGE_PATHS + TEMPLATE_PATHS + (IMAGE_PATHS if with_image else ())
 
 
 def hidden_state(root: Path, shipped: Iterable[str], with_image: bool) -> list[str]:
@@ -169,12 +171,13 @@ def image_tree(root: Path) -> bytes:
     return git(root, "ls-tree", "-r", "--full-tree", "HEAD", "--", *IMAGE_PATHS).encode()
 
 
-def checksums(lambda_zip: bytes, viz: Mapping[str, bytes], tree: bytes) -> dict[str, Any]:
+def checksums(lambda_zip: bytes, viz: Mapping[str, bytes], tree: bytes, templates: Mapping[str, bytes]) -> dict[str, Any]:
     """The marker's ``checksums``: one SHA-256 per part, and ``shipped`` over them all."""
     parts: dict[str, Any] = {
         "lambda_zip": _sha256(lambda_zip),
         "viz": {key: _sha256(data) for key, data in sorted(viz.items())},
         "image_tree": _sha256(tree),
+        "templates": {path: _sha256(data) for path, data in sorted(templates.items())},
     }
     shipped = _sha256(json.dumps(parts, sort_keys=True, separators=(",", ":")).encode())
     return {"shipped": shipped, **parts}
@@ -192,6 +195,9 @@ def differences(ours: Mapping[str, Any], recorded: Mapping[str, Any]) -> list[st
             names.append(key)
     if ours.get("image_tree") != recorded.get("image_tree"):
         names.append("the image's source tree")
+    recorded_templates = recorded.get("templates")
+    theirs_templates: Mapping[str, Any] = recorded_templates if isinstance(recorded_templates, dict) else {}
+    names += [path for path in sorted(ours["templates"]) if ours["templates"][path] != theirs_templates.get(path)]
     if not names and ours.get("shipped") != recorded.get("shipped"):
         names.append("the overall checksum")
     return names

@@ -1,6 +1,7 @@
 """The Dagster tier's CloudFormation (deployment/dagster_stack.yaml) read the way `dev.py rehearse`
 needs it: each task definition's container with its command, environment and secrets, every
-intrinsic (!Ref, !Sub, !GetAtt, !FindInMap, !If, !Join, ...) resolved to a local value.
+intrinsic (!Ref, !Sub, !GetAtt, !FindInMap, !If, !Join, ...) resolved to a local value. The
+deployment tests resolve both templates with the same ``Resolver`` (tests/deployment/cloudformation.py).
 
 What exists only in AWS gets a local stand-in, derived from the template rather than hard-coded:
 the database endpoint and service-discovery names are 127.0.0.1, a container port is a free
@@ -71,6 +72,7 @@ class Resolver:
             "AWS::AccountId": ACCOUNT,
             "AWS::Partition": "aws",
             "AWS::StackName": self.stack_name,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:stack/{self.stack_name}/1",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": None,
         }.get(name, f"local-{name}")
@@ -94,14 +96,17 @@ class Resolver:
             "AWS::S3::Bucket": "BucketName",
             "AWS::ECR::Repository": "RepositoryName",
             "AWS::ECS::Service": "ServiceName",
+            "AWS::Lambda::Function": "FunctionName",
         }
         if kind in named and props.get(named[kind]):
             return props[named[kind]]
+        if kind == "AWS::IAM::ManagedPolicy":
+            return f"arn:aws:iam::{ACCOUNT}:policy/{props.get('ManagedPolicyName', name)}"
         if kind == "AWS::SecretsManager::Secret":
             return f"arn:aws:secretsmanager:{self.region}:{ACCOUNT}:secret:{props.get('Name', name)}"
         if kind == "AWS::ECS::TaskDefinition":
             return f"arn:aws:ecs:{self.region}:{ACCOUNT}:task-definition/{props.get('Family', name)}:1"
-        return f"local-{name}"
+        return self.unknown(name)
 
     def get_att(self, name: str, attribute: str) -> Any:
         key = f"{name}.{attribute}"
@@ -112,14 +117,29 @@ class Resolver:
             raise StackError(f"!GetAtt {key} names no resource of the template")
         props = self.resolve(resource.get("Properties", {}))
         kind = resource["Type"]
-        if kind == "AWS::IAM::Role" and attribute == "Arn":
-            return f"arn:aws:iam::{ACCOUNT}:role/{props.get('RoleName', name)}"
+        arns = {
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{props.get('RoleName', name)}",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{self.ref(name)}",
+            "AWS::Lambda::Function": f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{self.ref(name)}",
+            "AWS::ECS::Cluster": f"arn:aws:ecs:{self.region}:{ACCOUNT}:cluster/{self.ref(name)}",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{self.region}:{ACCOUNT}:log-group:{self.ref(name)}:*",
+            "AWS::ECR::Repository": f"arn:aws:ecr:{self.region}:{ACCOUNT}:repository/{self.ref(name)}",
+        }
+        if attribute == "Arn" and kind in arns:
+            return arns[kind]
         if kind == "AWS::ECR::Repository" and attribute == "RepositoryUri":
             return f"{ACCOUNT}.dkr.ecr.{self.region}.amazonaws.com/{props.get('RepositoryName', name.lower())}"
         if kind == "AWS::ECS::Service" and attribute == "Name":
             return props.get("ServiceName", name)
-        if attribute == "Arn":
-            return f"arn:aws:local:{self.region}:{ACCOUNT}:{name}"
+        return self.unknown(key)
+
+    def unknown(self, key: str) -> Any:
+        """What stands in for a !Ref (``Logical``) or !GetAtt (``Logical.Attribute``) that only AWS
+        knows (an id it makes up): a local name, a local ARN, or an error naming it."""
+        if "." not in key:
+            return f"local-{key}"
+        if key.endswith(".Arn"):
+            return f"arn:aws:local:{self.region}:{ACCOUNT}:{key.removesuffix('.Arn')}"
         raise StackError(f"!GetAtt {key} has no local stand-in")
 
     def condition(self, name: str) -> bool:

@@ -76,8 +76,10 @@ def table_metadata(
 def dropped_file_source(
     name: str, resource_key: str, group: str, description: str, fail_window: timedelta
 ) -> dg.AssetsDefinition:
-    """An observable source asset for a hand-dropped file: observing it records whether the file
-    is there and when it was last replaced, so its freshness policy can say when it is overdue."""
+    """An observable source asset for a hand-dropped file. Each weekly run observes it (is it
+    there, where); the first run to see a new version of the file also records it as a
+    materialization of the asset, the event Dagster's freshness policies (the daemon, the UI's
+    freshness status) and the staleness alert judge: "last replaced" is when a run first saw it."""
 
     @dg.multi_observable_source_asset(
         name=f"observe_{name}",
@@ -98,18 +100,33 @@ def dropped_file_source(
         if not file.storage.exists(file.key):
             return dg.ObserveResult(asset_key=name, metadata={"location": location, "present": False})
         data = file.storage.read_bytes(file.key)
+        version = hashlib.sha256(data).hexdigest()[:16]
+        replaced = dg.MetadataValue.timestamp(file.storage.last_modified(file.key))
+        if recorded_version(context.instance, name) != version:
+            context.instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    asset_key=name,
+                    description=f"A new version of {location} was dropped in.",
+                    metadata={VERSION_METADATA_KEY: version, "location": location, "bytes": len(data), "file_modified": replaced},
+                )
+            )
         return dg.ObserveResult(
             asset_key=name,
-            data_version=dg.DataVersion(hashlib.sha256(data).hexdigest()[:16]),
-            metadata={
-                "location": location,
-                "present": True,
-                "bytes": len(data),
-                "dagster/last_updated_timestamp": dg.MetadataValue.timestamp(file.storage.last_modified(file.key)),
-            },
+            data_version=dg.DataVersion(version),
+            metadata={"location": location, "present": True, "bytes": len(data), "dagster/last_updated_timestamp": replaced},
         )
 
     return observe
+
+
+VERSION_METADATA_KEY = "sha256_prefix"  # of a dropped file's recorded version
+
+
+def recorded_version(instance: dg.DagsterInstance, name: str) -> str | None:
+    """The version of a hand-dropped file last recorded as its asset's materialization, or None."""
+    event = instance.get_latest_materialization_event(dg.AssetKey(name))
+    recorded = event.asset_materialization.metadata.get(VERSION_METADATA_KEY) if event and event.asset_materialization else None
+    return str(recorded.value) if isinstance(recorded, dg.TextMetadataValue) else None
 
 
 def read_dropped_file(

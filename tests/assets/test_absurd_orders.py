@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from cdr_dagster.assets.automation.alerts import weekly_refresh_failure_alert
+from cdr_dagster.assets.automation.alerts import checks_not_run, weekly_refresh_failure_alert
 from cdr_dagster.assets.datasets import checks
 from cdr_dagster.assets.gates import REJECTED_ROWS
 from cdr_dagster.assets.sources import cdr_fyi as raw_checks
@@ -63,6 +63,17 @@ def test_an_order_from_2099_or_of_absurd_size_or_moving_a_total_too_far_publishe
     [note] = world.instance.fetch_observations(dg.AssetKey("dashboard_publication"), limit=1).records
     assert note.asset_observation is not None
     assert note.asset_observation.metadata["status"].value.startswith("nothing published: the page keeps serving the week")
+    # the checks of what the failed gates kept from being built did not run: said so, not as failures
+    # (every check of the four datasets built from the orders; the dropped files' datasets ran)
+    not_run = checks_not_run(world.instance, result.run_id)
+    built_from_orders = {"orders_for_viz", "purchasers_for_viz", "latest_deals", "suppliers_for_viz"}
+    graph = build_definitions("local").resolve_asset_graph()
+    expected = {
+        f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys if k.asset_key.path[0] in built_from_orders
+    }
+    assert sorted(not_run) == sorted(expected) and "orders_for_viz:totals_swing" in not_run
+    assert f"- {len(expected)} checks not run (a check upstream failed, so their assets were not built;" in alert
+    assert note.asset_observation.metadata["checks_not_run"].value.count("\n- `") == len(expected)
 
     # a plausible single order that still moves the DAC dollars total by +40%: $2.5B at the DAC
     # weighted average price ($883.02/t, so the imputed unpriced DAC orders do not move) takes it

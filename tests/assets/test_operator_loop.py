@@ -92,11 +92,13 @@ def test_a_bad_file_fails_once_with_one_alert_and_a_summary(failed_refresh: Fail
     assert b"line 4: year_founded '20x5' is not an integer" in failed_refresh.alerts[0]
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "ccn_companies: " in failed.stdout
+    # nothing was ever published: the summary says so, in the failure alert's words
+    assert "failed. Nothing was published: the page has no data yet (nothing was ever published)." in failed.stdout
     for problem in (
         "lines 2, 5: company 'Alpha' appears 2 times",
         "line 3: company_name is blank",
         "line 4: year_founded '20x5' is not an integer",
-        "lines 6, 7: company 'R&D <Carbon>' appears 2 times",  # plain text in the terminal
+        "lines 6-7: company 'R&D <Carbon>' appears 2 times",  # plain text in the terminal, adjacent lines as a range
     ):
         assert problem in failed.stdout
     for entity in ("&amp;", "&lt;", "&gt;"):
@@ -123,6 +125,9 @@ def test_rerun_after_the_fix_finishes_without_pulling_again(failed_refresh: Fail
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
         [rerun, failed] = [record.dagster_run for record in instance.get_run_records()]
         assert rerun.tags["dagster/parent_run_id"] == failed.run_id
+        # what started each run: `refresh` (the job's default) and `rerun`, on this deployment
+        assert (failed.tags["trigger"], rerun.tags["trigger"]) == ("manual", "rerun")
+        assert rerun.tags["deployment"] == failed.tags["deployment"] == "local"
 
     again = operate("rerun", env)  # the failed run's week is live now: nothing left to re-execute
     assert again.returncode == 1, again.stdout + again.stderr

@@ -20,8 +20,10 @@ from cdr_dagster.assets.automation.alerts import (
     weekly_refresh_failure_alert,
 )
 from cdr_dagster.assets.automation.freshness import late_assets, staleness_alert, staleness_text
+from cdr_dagster.assets.sources import ccn
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.domain.datasets import DATASET_NAMES
+from cdr_dagster.resources.input_files import CcnCompaniesFile
 from cdr_dagster.resources.slack import SlackWebhook
 from cdr_dagster.resources.storage import LocalStorage
 from devtools.static_site import serving
@@ -252,3 +254,33 @@ def test_a_failed_check_alert_says_no_retry_and_what_the_page_serves_only_when_t
     many = [FailedCheck("t", f"c{n}", "rule", "x" * 200) for n in range(1000)]
     long = failure_summary("0123456789", "weekly_refresh", 0, "", {}, "test", many, page)
     assert len(long) <= 3500 and "more lines in the run)" in long and long.endswith("in the UI).")
+
+
+def test_a_dropped_file_is_recorded_once_per_version_for_its_freshness_policy(tmp_path: Path) -> None:
+    """Dagster's freshness policies judge materializations, not observations: the first
+    observation of each new version of a dropped file records it as the file asset's
+    materialization, which the daemon's freshness evaluation (the UI) and the staleness alert read."""
+    key = dg.AssetKey("ccn_companies_file")
+    storage = LocalStorage(base_dir=str(tmp_path))
+    job = dg.Definitions(
+        assets=[ccn.ccn_companies_file],
+        jobs=[dg.define_asset_job("observe", selection=dg.AssetSelection.all(include_sources=True))],
+        resources={"ccn_input": CcnCompaniesFile(storage=storage)},
+    ).resolve_job_def("observe")
+    with dg.DagsterInstance.ephemeral() as instance:
+
+        def observe() -> list[dg.EventLogRecord]:
+            assert job.execute_in_process(instance=instance).success
+            return list(instance.fetch_materializations(key, limit=10).records)
+
+        assert observe() == []  # no file dropped: nothing to judge ("never updated")
+        storage.write_bytes("raw/ccn_companies.csv", b"company_name,year_founded,pathway\nAlpha,2019,DAC\n")
+        [first] = observe()
+        assert observe() == [first]  # the same file seen again: no new version
+        storage.write_bytes("raw/ccn_companies.csv", b"company_name,year_founded,pathway\nBeta,2020,DAC\n")
+        second, again = observe()  # newest first
+        assert again == first and second.timestamp > first.timestamp
+        recorded = second.asset_materialization
+        assert recorded is not None and recorded.metadata["location"].value == str(tmp_path / "raw/ccn_companies.csv")
+        assert freshness._last_update(instance, key) == datetime.fromtimestamp(second.timestamp, UTC)
+        assert len(instance.fetch_observations(key, limit=10).records) == 4  # every run observes it

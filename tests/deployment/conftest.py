@@ -3,28 +3,32 @@
 ``checkout`` is a throwaway git repository holding what deploy.py ships (its own copy of
 deploy.py and deployments.toml, presign_lambda, the page's files), committed, so each test
 controls the commit and whether the tree is clean, without touching the real repository.
-``aws`` is moto's server over HTTP (the session's, emptied) with what the CloudFormation stack
-of each deployment creates: the bucket (versioned), the function (the template's placeholder code)
-and its ``live`` alias.
+``aws`` is moto's server over HTTP (the session's, emptied) with what the CloudFormation stacks
+of each deployment create: the bucket (versioned), the function (the template's placeholder code)
+and its ``live`` alias, the ECS cluster. CloudFormation itself is botocore's Stubber
+(tests/deployment/stubbed_deploy.py): moto's cannot create the real templates.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from deployment.deploy import Config, load_config
 from devtools.s3_server import FAKE_AWS_ENV, S3Server
+from devtools.task_definitions import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_PATH = ROOT / "deployment" / "deployments.toml"
@@ -35,6 +39,8 @@ SHIPPED = (
     "deployment/rollback_data.py",
     "deployment/shipped.py",
     "deployment/deployments.toml",
+    "deployment/template.yaml",
+    "deployment/dagster_stack.yaml",
     "dashboard/__init__.py",
     "dashboard/viz_files.py",
     "presign_lambda",
@@ -69,10 +75,29 @@ class Checkout:
     def write(self, relative: str, text: str) -> None:
         (self.path / relative).write_text(text)
 
-    def deploy(self, *args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-        """Run this checkout's deployment/deploy.py as the team does, in a subprocess."""
+    @property
+    def cloudformation_log(self) -> Path:
+        """Every CloudFormation request of this checkout's deploys, in order (JSON lines)."""
+        return self.path.parent / "cloudformation.jsonl"
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The log's entries: ``{"operation": ..., "params": ...}``."""
+        if not self.cloudformation_log.exists():
+            return []
+        return [json.loads(line) for line in self.cloudformation_log.read_text().splitlines()]
+
+    def deploy(
+        self, *args: str, env: Mapping[str, str], cloudformation: Sequence[Any] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run this checkout's deployment/deploy.py as the team does, in a subprocess; CloudFormation
+        answers ``cloudformation`` (by default: each stack has nothing to change), through the
+        Stubber. ``cloudformation=()`` runs the script itself, with no CloudFormation at all."""
+        answers = self.path.parent / "answers.json"
+        answers.write_text(json.dumps(list(NOTHING_TO_CHANGE if cloudformation is None else cloudformation)))
+        stubbed = [str(STUBBED_DEPLOY), str(self.path), str(answers), str(self.cloudformation_log)]
+        script = [str(self.path / "deployment" / "deploy.py")] if cloudformation == () else stubbed
         return subprocess.run(
-            [sys.executable, str(self.path / "deployment" / "deploy.py"), *args],
+            [sys.executable, *script, *args],
             cwd=self.path,
             env=dict(env),
             capture_output=True,
@@ -138,36 +163,61 @@ class Aws:
         return [item["Key"] for item in listing.get("Contents", [])]
 
 
-# The Dagster stack as deploy.py sees it: its parameters, and the image tag it runs (held in an
-# SSM parameter here, since moto's CloudFormation cannot create the real stack's resources).
-DAGSTER_STACK_STAND_IN = """
-AWSTemplateFormatVersion: "2010-09-09"
-Parameters:
-  Deployment: {Type: String}
-  ImageTag: {Type: String}
-  VpcId: {Type: String}
-  PrivateSubnetIds: {Type: CommaDelimitedList}
-  DatabaseInstanceClass: {Type: String, Default: db.t4g.micro}
-Resources:
-  RunningImage:
-    Type: AWS::SSM::Parameter
-    Properties:
-      Name: !Sub /cdr-dagster-${Deployment}/image-tag
-      Type: String
-      Value: !Ref ImageTag
-"""
-FIRST_IMAGE_TAG = "f" * 40
+# ---------------------------------------------------------------------------------------------
+# CloudFormation's answers (botocore's Stubber checks each against the service model)
+# ---------------------------------------------------------------------------------------------
+
+STUBBED_DEPLOY = Path(__file__).with_name("stubbed_deploy.py")
+NO_CHANGES_REASON = "The submitted information didn't contain changes. Submit different information to create a change set."
 
 
-def running_image_tag(aws: Aws, deployment: str) -> str:
-    """The ImageTag the deployment's Dagster stack (its stand-in) was last updated to."""
-    return aws.client("ssm").get_parameter(Name=f"/cdr-dagster-{deployment}/image-tag")["Parameter"]["Value"]
+def stack_parameters(template: str) -> list[str]:
+    """The parameters a stack created from one of the repository's templates has."""
+    return list(load_template(ROOT / template)["Parameters"])
+
+
+def update_answers(stack: str, template: str, changes: Sequence[tuple[str, str, str]] | None) -> list[Any]:
+    """What CloudFormation answers to deploy.py's update of ``stack``: its description (its
+    parameters as created), the change set, then either its ``changes`` (action, logical id,
+    type), its execution and the completed update, or (``None``) "no changes" and its deletion."""
+    arn = f"arn:aws:cloudformation:ca-central-1:123456789012:stack/{stack}/1"
+    described = {
+        "StackName": stack,
+        "StackId": arn,
+        "CreationTime": "2026-11-02T10:00:00Z",
+        "StackStatus": "UPDATE_COMPLETE",
+        "Parameters": [{"ParameterKey": key, "ParameterValue": "as created"} for key in stack_parameters(template)],
+    }
+    answers: list[Any] = [
+        ["describe_stacks", {"Stacks": [described]}],
+        ["create_change_set", {"Id": "arn:aws:cloudformation:ca-central-1:123456789012:changeSet/deploy/1", "StackId": arn}],
+    ]
+    if changes is None:
+        failed = {"StackName": stack, "Status": "FAILED", "ExecutionStatus": "UNAVAILABLE", "StatusReason": NO_CHANGES_REASON}
+        return [*answers, ["describe_change_set", failed], ["delete_change_set", {}]]
+    listed = [
+        {"Type": "Resource", "ResourceChange": {"Action": action, "LogicalResourceId": logical, "ResourceType": kind}}
+        for action, logical, kind in changes
+    ]
+    ready = {"StackName": stack, "Status": "CREATE_COMPLETE", "ExecutionStatus": "AVAILABLE", "Changes": listed}
+    return [
+        *answers,
+        ["describe_change_set", ready],  # the waiter's
+        ["describe_change_set", ready],
+        ["execute_change_set", {}],
+        ["describe_stacks", {"Stacks": [{**described, "LastUpdatedTime": "2026-12-05T10:00:00Z"}]}],
+    ]
+
+
+BASE, DAGSTER = "deployment/template.yaml", "deployment/dagster_stack.yaml"
+# Both stacks of a deployment as the repository's templates already made them (test's names; a
+# Stubber does not check names, so prod's deploys take the same answers).
+NOTHING_TO_CHANGE = [*update_answers("cdr-dashboard-test", BASE, None), *update_answers("cdr-dagster-test", DAGSTER, None)]
 
 
 def create_stack_resources(aws: Aws) -> None:
     """What deployment/template.yaml and dagster_stack.yaml create, for each deployment."""
-    iam, lam, s3 = aws.client("iam"), aws.client("lambda"), aws.client("s3")
-    ecs, cloudformation = aws.client("ecs"), aws.client("cloudformation")
+    iam, lam, s3, ecs = aws.client("iam"), aws.client("lambda"), aws.client("s3"), aws.client("ecs")
     role = iam.create_role(
         RoleName=PRESIGN_ROLE,
         AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
@@ -187,17 +237,6 @@ def create_stack_resources(aws: Aws) -> None:
         lam.create_alias(FunctionName=deployment.function, Name=deployment.alias, FunctionVersion="$LATEST")
         assert deployment.dagster is not None
         ecs.create_cluster(clusterName=deployment.dagster.cluster)
-        cloudformation.create_stack(
-            StackName=deployment.dagster.stack,
-            TemplateBody=DAGSTER_STACK_STAND_IN,
-            Parameters=[
-                {"ParameterKey": "Deployment", "ParameterValue": deployment.name},
-                {"ParameterKey": "ImageTag", "ParameterValue": FIRST_IMAGE_TAG},
-                {"ParameterKey": "VpcId", "ParameterValue": "vpc-0"},
-                {"ParameterKey": "PrivateSubnetIds", "ParameterValue": "subnet-a,subnet-b"},
-                {"ParameterKey": "DatabaseInstanceClass", "ParameterValue": "db.t4g.micro"},
-            ],
-        )
 
 
 @pytest.fixture()

@@ -15,8 +15,8 @@ import yaml
 
 from cdr_dagster.domain import layout
 from deployment.deploy import load_config
-from tests.deployment import cloudformation
-from tests.deployment.cloudformation import ACCOUNT, Stack, allowed
+from devtools.task_definitions import ACCOUNT, load_template
+from tests.deployment.cloudformation import Stack, allowed
 from tests.deployment.conftest import CONFIG_PATH, ROOT
 
 DAGSTER_STACK = ROOT / "deployment" / "dagster_stack.yaml"
@@ -42,8 +42,8 @@ def defaults(template: dict[str, Any]) -> dict[str, Any]:
 
 def stacks(deployment: str) -> tuple[Stack, Stack]:
     """The Dagster stack and the dashboard stack of one deployment, resolved."""
-    dagster = cloudformation.load(DAGSTER_STACK)
-    dashboard = cloudformation.load(DASHBOARD_STACK)
+    dagster = load_template(DAGSTER_STACK)
+    dashboard = load_template(DASHBOARD_STACK)
     dagster_parameters = {
         **defaults(dagster),
         "Deployment": deployment,

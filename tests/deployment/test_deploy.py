@@ -19,7 +19,19 @@ from pathlib import Path
 import pytest
 
 from deployment.deploy import DeployError, LambdaPackage, build_lambda_package, viz_files
-from tests.deployment.conftest import FIRST_IMAGE_TAG, GIT_EMAIL, ROOT, Aws, Checkout, git, placeholder_zip, running_image_tag
+from tests.deployment.conftest import (
+    BASE,
+    DAGSTER,
+    GIT_EMAIL,
+    NO_CHANGES_REASON,
+    ROOT,
+    Aws,
+    Checkout,
+    git,
+    placeholder_zip,
+    stack_parameters,
+    update_answers,
+)
 
 LAMBDA_FILES = [
     "presign_lambda/__init__.py",
@@ -49,14 +61,20 @@ WHO = f"{GIT_EMAIL} ({getpass.getuser()}@{socket.gethostname()})"
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256(b"")
 
 
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def expected_checksums(checkout: Checkout) -> dict:
     """The marker's checksums of what ships from the checkout, worked out here from the files: the
-    zip's SHA-256, each page file's under its key, and the image's source tree as git lists it,
-    empty in these checkouts (they hold no image inputs), so SHA-256 of nothing."""
+    zip's SHA-256, each page file's under its key, the image's source tree as git lists it,
+    empty in these checkouts (they hold no image inputs), so SHA-256 of nothing, and each
+    template's."""
     parts = {
         "lambda_zip": hashlib.sha256(build_lambda_package(checkout.path).data).hexdigest(),
-        "viz": {key: hashlib.sha256(path.read_bytes()).hexdigest() for key, path in sorted(viz_files(checkout.path).items())},
+        "viz": {key: sha256(path) for key, path in sorted(viz_files(checkout.path).items())},
         "image_tree": EMPTY_SHA256,
+        "templates": {template: sha256(checkout.path / template) for template in (DAGSTER, BASE)},
     }
     shipped = hashlib.sha256(json.dumps(parts, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return {"shipped": shipped, **parts}
@@ -181,8 +199,9 @@ def test_deploy_to_test_updates_the_function_uploads_viz_and_writes_the_marker(
     assert lines[0] == (
         f"deploy {sha} to test: region ca-central-1, bucket cdr-dashboard-test, function cdr-dashboard-presign-test"
     )
-    assert lines[-6:] == [
+    assert lines[-7:] == [
         "dagster: skipped (--skip-dagster)",
+        f"stack: cdr-dashboard-test: nothing to change ({BASE} and its parameters are what it runs)",
         f"lambda: cdr-dashboard-presign-test code updated (CodeSha256 {package.code_sha256}), "
         "published version 1, alias live: $LATEST -> 1",
         "        roll back: aws lambda update-alias --region ca-central-1 --function-name "
@@ -326,7 +345,7 @@ def test_prod_with_force_unverified_deploys_and_says_so_in_the_marker(aws: Aws, 
 # The Dagster step
 # ---------------------------------------------------------------------------------------------
 
-RECORD = "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text(' '.join(sys.argv[2:]))"
+RECORD = "import json, sys; open(sys.argv[1], 'a').write(json.dumps(dict(operation='command', params=dict(argv=sys.argv[2:]))) + chr(10))"
 
 
 def set_dagster_commands(checkout: Checkout, deployment: str, commands: list[list[str]]) -> None:
@@ -339,33 +358,109 @@ def set_dagster_commands(checkout: Checkout, deployment: str, commands: list[lis
     checkout.commit(f"{deployment}: local dagster commands")
 
 
-def test_the_dagster_commands_run_in_order_with_the_commit_and_the_account(aws: Aws, checkout: Checkout, tmp_path: Path) -> None:
-    out = tmp_path / "shipped.txt"
-    set_dagster_commands(
-        checkout,
-        "test",
-        [[sys.executable, "-c", RECORD, str(out), "{image}:{sha}", "{deployment}", "{location}", "{ecs_cluster}"]],
-    )
+def push_recorded(checkout: Checkout, deployment: str) -> None:
+    """The deployment's image push, as a command that logs itself in the CloudFormation log."""
+    arguments = ["{image}:{sha}", "{deployment}", "{location}", "{ecs_cluster}"]
+    set_dagster_commands(checkout, deployment, [[sys.executable, "-c", RECORD, str(checkout.cloudformation_log), *arguments]])
 
-    run = checkout.deploy("test", env=aws.env())
 
-    assert run.returncode == 0, run.stderr
-    sha = checkout.sha
-    image = "123456789012.dkr.ecr.ca-central-1.amazonaws.com/cdr-dagster-test"  # moto's account, from STS
-    assert out.read_text() == f"{image}:{sha} test cdr_dagster cdr-dagster-test"
-    command = shlex.join([sys.executable, "-c", RECORD, str(out), f"{image}:{sha}", "test", "cdr_dagster", "cdr-dagster-test"])
-    lines = run.stdout.splitlines()
-    at = lines.index(f"$ {command}")
-    assert lines[at - 1] == "runs: none in progress in cdr-dagster-test"
-    assert lines[at + 1 : at + 4] == [
-        f"stack: updating cdr-dagster-test to ImageTag={sha[:12]}; waiting for the services to roll",
-        f"stack: cdr-dagster-test runs {sha[:12]}: services cdr-dagster-code-server, cdr-dagster-webserver, "
-        "cdr-dagster-daemon rolled",
-        f"dagster: shipped code location cdr_dagster for {sha[:12]}",
+def previous_values(template: str, given: dict[str, str]) -> list[dict]:
+    """The Parameters of an update: every parameter of the stack not given keeps its value."""
+    kept = [{"ParameterKey": key, "UsePreviousValue": True} for key in stack_parameters(template) if key not in given]
+    return kept + [{"ParameterKey": key, "ParameterValue": value} for key, value in given.items()]
+
+
+def test_a_deploy_pushes_the_image_then_updates_both_stacks_from_the_repos_templates(aws: Aws, checkout: Checkout) -> None:
+    push_recorded(checkout, "test")
+    answers = [
+        *update_answers("cdr-dashboard-test", BASE, [("Modify", "PresignFunction", "AWS::Lambda::Function")]),
+        *update_answers(
+            "cdr-dagster-test",
+            DAGSTER,
+            [
+                ("Modify", "CodeServerTaskDefinition", "AWS::ECS::TaskDefinition"),
+                ("Modify", "CodeServerService", "AWS::ECS::Service"),
+            ],
+        ),
     ]
-    # the stack now runs the commit's image; prod's is untouched
-    assert (running_image_tag(aws, "test"), running_image_tag(aws, "prod")) == (sha, FIRST_IMAGE_TAG)
+
+    run = checkout.deploy("test", env=aws.env(), cloudformation=answers)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    sha = checkout.sha
+    requests = checkout.requests()
+    # the order: the image (by sha) first, then each stack through its change set
+    image = f"123456789012.dkr.ecr.ca-central-1.amazonaws.com/cdr-dagster-test:{sha}"  # moto's account, from STS
+    assert [(r["operation"], r["params"].get("StackName")) for r in requests] == [
+        ("command", None),
+        *(
+            (operation, stack)
+            for stack in ("cdr-dashboard-test", "cdr-dagster-test")
+            for operation in (
+                "DescribeStacks",
+                "CreateChangeSet",
+                "DescribeChangeSet",
+                "DescribeChangeSet",
+                "ExecuteChangeSet",
+                "DescribeStacks",
+            )
+        ),
+    ]
+    assert requests[0]["params"]["argv"] == [image, "test", "cdr_dagster", "cdr-dagster-test"]
+    base, dagster = (r["params"] for r in requests if r["operation"] == "CreateChangeSet")
+    # what was sent: the commit's template files, byte for byte, and the parameters
+    assert base["TemplateBody"] == (checkout.path / BASE).read_text()
+    assert dagster["TemplateBody"] == (checkout.path / DAGSTER).read_text()
+    assert base["Parameters"] == previous_values(BASE, {"Deployment": "test"})
+    assert dagster["Parameters"] == previous_values(DAGSTER, {"Deployment": "test", "ImageTag": sha})
+    assert (base["ChangeSetType"], base["Capabilities"]) == ("UPDATE", ["CAPABILITY_NAMED_IAM"])
+    assert base["ChangeSetName"] == dagster["ChangeSetName"] and base["ChangeSetName"].startswith(f"deploy-{sha[:12]}-")
+    # each request names the change set it created
+    assert {r["params"].get("ChangeSetName") for r in requests if "ChangeSet" in r["operation"]} == {base["ChangeSetName"]}
+    lines = run.stdout.splitlines()
+    at = lines.index("stack: cdr-dagster-test: executing; waiting for the update to complete")
+    assert lines[at - 4 : at + 2] == [
+        f"stack: cdr-dagster-test: change set {base['ChangeSetName']}, 2 change(s):",
+        "    Modify CodeServerTaskDefinition (AWS::ECS::TaskDefinition)",
+        "    Modify CodeServerService (AWS::ECS::Service)",
+        "runs: none in progress in cdr-dagster-test",  # checked again, just before the Dagster stack changes
+        "stack: cdr-dagster-test: executing; waiting for the update to complete",
+        "stack: cdr-dagster-test: updated",
+    ]
     assert marker(aws, "test", sha)["dagster"] == "shipped"
+
+
+def test_a_stack_with_nothing_to_change_is_said_and_its_change_set_deleted(aws: Aws, checkout: Checkout) -> None:
+    push_recorded(checkout, "test")
+
+    run = checkout.deploy("test", env=aws.env())  # CloudFormation: no changes in either stack
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stderr == ""
+    operations = [(r["operation"], r["params"].get("StackName")) for r in checkout.requests()]
+    assert [o for o in operations if o[0] in ("ExecuteChangeSet", "DeleteChangeSet")] == [
+        ("DeleteChangeSet", "cdr-dashboard-test"),
+        ("DeleteChangeSet", "cdr-dagster-test"),
+    ]
+    lines = run.stdout.splitlines()
+    assert f"stack: cdr-dashboard-test: nothing to change ({BASE} and its parameters are what it runs)" in lines
+    assert f"stack: cdr-dagster-test: nothing to change ({DAGSTER} and its parameters are what it runs)" in lines
+    assert marker(aws, "test", checkout.sha)["lambda"]["version"] == "1"  # the rest of the deploy went on
+
+
+def test_a_change_set_that_fails_for_another_reason_stops_the_deploy(aws: Aws, checkout: Checkout) -> None:
+    answers = update_answers("cdr-dashboard-test", BASE, None)
+    reason = "Parameters: [VpcId] must have values"
+    answers[2][1] = {**answers[2][1], "StatusReason": reason}
+    assert NO_CHANGES_REASON not in reason
+
+    run = checkout.deploy("test", "--skip-dagster", env=aws.env(), cloudformation=answers)
+
+    assert run.returncode == 1
+    assert run.stderr.startswith("deploy: the change set deploy-") and run.stderr.endswith(
+        f"of cdr-dashboard-test failed: {reason}\n"
+    )
+    assert untouched(aws, "test")  # no new code, no viz, no marker
 
 
 def start_run_task(aws: Aws, deployment: str, run_id: str) -> None:
@@ -382,7 +477,7 @@ def start_run_task(aws: Aws, deployment: str, run_id: str) -> None:
         networkMode="awsvpc",
         cpu="1024",
         memory="2048",
-        containerDefinitions=[{"name": "run", "image": f"cdr-dagster-{deployment}:{FIRST_IMAGE_TAG}", "memory": 2048}],
+        containerDefinitions=[{"name": "run", "image": f"cdr-dagster-{deployment}:{'f' * 40}", "memory": 2048}],
     )
     ecs.run_task(
         cluster=f"cdr-dagster-{deployment}",
@@ -393,9 +488,8 @@ def start_run_task(aws: Aws, deployment: str, run_id: str) -> None:
     )
 
 
-def test_a_run_in_progress_stops_the_deploy_before_anything_changes(aws: Aws, checkout: Checkout, tmp_path: Path) -> None:
-    out = tmp_path / "shipped.txt"
-    set_dagster_commands(checkout, "test", [[sys.executable, "-c", RECORD, str(out), "{image}:{sha}"]])
+def test_a_run_in_progress_stops_the_deploy_before_anything_changes(aws: Aws, checkout: Checkout) -> None:
+    push_recorded(checkout, "test")
     start_run_task(aws, "test", "6f1c9a52-0000-4000-8000-000000000001")
 
     run = checkout.deploy("test", env=aws.env())
@@ -406,14 +500,13 @@ def test_a_run_in_progress_stops_the_deploy_before_anything_changes(aws: Aws, ch
         "(6f1c9a52-0000-4000-8000-000000000001), tasks of cdr-dagster-run-test in cdr-dagster-test. Nothing was "
         "changed: wait until they end (the webserver's Runs page), then deploy again.\n"
     )
-    assert not out.exists()  # no image built or copied
-    assert running_image_tag(aws, "test") == FIRST_IMAGE_TAG  # the code server and the run image stay
+    assert checkout.requests() == []  # no image pushed or copied, no stack touched
     assert untouched(aws, "test")
     # a run in the other deployment is none of this one's business
-    set_dagster_commands(checkout, "prod", [[sys.executable, "-c", "pass"]])
+    push_recorded(checkout, "prod")
     prod = checkout.deploy("prod", "--force-unverified", env=aws.env())
     assert prod.returncode == 0, prod.stderr
-    assert running_image_tag(aws, "prod") == checkout.sha
+    assert [r["operation"] for r in checkout.requests()][:2] == ["command", "DescribeStacks"]
 
 
 def test_a_failing_dagster_command_stops_the_deploy_before_the_function_changes(aws: Aws, checkout: Checkout) -> None:
@@ -423,6 +516,7 @@ def test_a_failing_dagster_command_stops_the_deploy_before_the_function_changes(
 
     assert run.returncode == 1
     assert run.stderr == f"deploy: command failed with exit code 7: {shlex.join([sys.executable, '-c', 'raise SystemExit(7)'])}\n"
+    assert checkout.requests() == []  # no stack touched
     assert untouched(aws, "test")  # no new code, no viz, no marker
 
 
@@ -483,11 +577,14 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
             if deployment == "test"
             else [f"       $ docker buildx imagetools create --tag '{image}' '{registry}/cdr-dagster-test:{sha}'"]
         ),
-        f"       stack: update cdr-dagster-{deployment} (deployment/dagster_stack.yaml) to ImageTag={sha}, its "
-        "template and other parameters as they are",
+        "  STACKS. stacks: one change set each (created, shown, executed; none when nothing changes)",
+        f"       cdr-dashboard-{deployment}: {BASE} (sha256 {sha256(checkout.path / BASE)})",
+        f"         parameters: Deployment={deployment}; every other one as the stack has it",
+        f"       cdr-dagster-{deployment}: {DAGSTER} (sha256 {sha256(checkout.path / DAGSTER)})",
+        f"         parameters: Deployment={deployment}, ImageTag={sha}; every other one as the stack has it",
         f"       services: cdr-dagster-code-server, cdr-dagster-webserver, cdr-dagster-daemon in cdr-dagster-{deployment} "
         f"roll to the new image (the daemon stops before its successor starts); each run is a task of "
-        f"cdr-dagster-run-{deployment}",
+        f"cdr-dagster-run-{deployment}, checked again before cdr-dagster-{deployment} changes",
     ]
     lines = [
         f"deploy {sha} to {deployment}: region ca-central-1, bucket cdr-dashboard-{deployment}, "
@@ -503,7 +600,8 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
         step = 2
     lines.append(f"  {step}. package presign_lambda: 9 files, {len(package.data)} bytes, CodeSha256 {package.code_sha256}")
     lines += [f"       {name}" for name in LAMBDA_FILES]
-    lines += [line.replace("STEP", str(step + 1)) for line in dagster_lines]
+    lines += [line.replace("STEP", str(step + 1)).replace("STACKS", str(step + 2)) for line in dagster_lines]
+    step += 1
     lines += [
         f"  {step + 2}. lambda: update the code of cdr-dashboard-presign-{deployment}, publish a version, point alias live at it",
         f"  {step + 3}. viz: upload 7 files to s3://cdr-dashboard-{deployment}/viz/v2/ "
@@ -515,9 +613,6 @@ def expected_dry_run(checkout: Checkout, deployment: str) -> list[str]:
     lines += [
         f"  {step + 4}. marker: write s3://cdr-dashboard-{deployment}/deployments/{sha}.json "
         f"(checksum of what ships: sha256 {expected_checksums(checkout)['shipped']})",
-        f"stacks: cdr-dashboard-{deployment} (deployment/template.yaml) is not changed by a deploy; "
-        f"cdr-dagster-{deployment} (deployment/dagster_stack.yaml) only to the new image "
-        "(template changes: aws cloudformation deploy, docs/deployment.md)",
         "dry run: nothing was changed (no AWS request, no command run)",
     ]
     return lines
@@ -528,7 +623,7 @@ def test_dry_run_prints_the_plan_and_sends_no_request(checkout: Checkout, counte
     # every AWS service pointed at a listener that counts connections
     env = {**Aws(endpoint_url=counter.url, config=None).env()}
 
-    run = checkout.deploy(deployment, "--dry-run", env=env)
+    run = checkout.deploy(deployment, "--dry-run", env=env, cloudformation=())
 
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
@@ -553,7 +648,7 @@ def test_dry_run_needs_no_aws_at_all(checkout: Checkout, tmp_path: Path, deploym
         "AWS_EC2_METADATA_DISABLED": "true",
     }
 
-    run = checkout.deploy(deployment, "--dry-run", env=env)
+    run = checkout.deploy(deployment, "--dry-run", env=env, cloudformation=())
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == expected_dry_run(checkout, deployment)
@@ -563,6 +658,7 @@ def test_dry_run_changes_nothing_on_the_server(aws: Aws, checkout: Checkout) -> 
     for args in (["test", "--dry-run"], ["prod", "--dry-run"], ["prod", "--dry-run", "--force-unverified"]):
         run = checkout.deploy(*args, env=aws.env())
         assert run.returncode == 0, run.stderr
+    assert checkout.requests() == []
     assert untouched(aws, "test") and untouched(aws, "prod")
 
 
@@ -575,6 +671,9 @@ def test_dry_run_with_skip_dagster_and_force_shows_both_steps_skipped(checkout: 
     lines = run.stdout.splitlines()
     assert lines[3] == f"  1. verify: {checkout.sha[:12]} was deployed to test first: skipped: --force-unverified"
     assert "  3. dagster: skipped (--skip-dagster)" in lines
+    at = lines.index("  4. stacks: one change set each (created, shown, executed; none when nothing changes)")
+    assert lines[at + 1].startswith(f"       cdr-dashboard-prod: {BASE} (sha256 ")
+    assert lines[at + 3].startswith("  5. lambda: ")  # the Dagster stack is left as it is
     assert counter.connections == 0
 
 

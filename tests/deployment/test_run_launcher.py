@@ -7,22 +7,21 @@ task metadata endpoint."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 
 from devtools.postgres import PostgresServer, PostgresUnavailable, running_postgres
 from devtools.s3_server import S3Server
-from tests.deployment.cloudformation import register_task_definition_request
+from devtools.static_site import serving
+from devtools.task_definitions import task_definitions
 from tests.deployment.conftest import ROOT
 from tests.deployment.test_dagster_stack import SHA, environment, secrets, stacks
 
@@ -40,37 +39,6 @@ def postgres() -> Iterator[PostgresServer]:
         pytest.fail(str(error))
 
 
-class MetadataEndpoint:
-    """ECS's task metadata endpoint (v4) for one task: what ECS_CONTAINER_METADATA_URI_V4 serves."""
-
-    def __init__(self, cluster: str, task_arn: str) -> None:
-        body = json.dumps({"Cluster": cluster, "TaskARN": task_arn}).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                found = self.path == "/task"
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body if found else b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-
 def ecs_like_the_stack(deployment: str) -> dict[str, str]:
     """In moto: the network, the cluster, the stack's daemon and run task definitions, and the
     daemon's task running. Returns the names the test needs."""
@@ -81,10 +49,9 @@ def ecs_like_the_stack(deployment: str) -> dict[str, str]:
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
     cluster = ecs.create_cluster(clusterName=dagster.properties("Cluster")["ClusterName"])["cluster"]["clusterArn"]
+    registrations = {c.task_definition: c.registration for c in task_definitions(dagster).values()}
     arns = {
-        name: ecs.register_task_definition(**register_task_definition_request(dagster.properties(name)))["taskDefinition"][
-            "taskDefinitionArn"
-        ]
+        name: ecs.register_task_definition(**registrations[name])["taskDefinition"]["taskDefinitionArn"]
         for name in ("DaemonTaskDefinition", "RunTaskDefinition")
     }
     daemon = ecs.run_task(
@@ -155,11 +122,14 @@ def test_a_launched_run_is_a_task_of_the_stacks_run_definition_with_its_image_se
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3.endpoint_url)
     ecs_names = ecs_like_the_stack("test")
-    metadata = MetadataEndpoint(ecs_names["cluster"], ecs_names["daemon"])
+    # ECS's task metadata endpoint (v4) of the daemon's task: what ECS_CONTAINER_METADATA_URI_V4 serves
+    task = json.dumps({"Cluster": ecs_names["cluster"], "TaskARN": ecs_names["daemon"]}).encode()
+    metadata = contextlib.ExitStack()
+    site = metadata.enter_context(serving({"/task": (200, task)}))
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(INSTANCE_DIR / "test" / "dagster.yaml", home / "dagster.yaml")
-    env = {**instance_env(postgres, s3, home, "cdr-dagster-run-test"), "ECS_CONTAINER_METADATA_URI_V4": metadata.url}
+    env = {**instance_env(postgres, s3, home, "cdr-dagster-run-test"), "ECS_CONTAINER_METADATA_URI_V4": site.url("")}
     try:
         # a run submitted as the webserver or the schedule does: it waits in the queue
         queued = subprocess.run(

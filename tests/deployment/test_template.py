@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from deployment.deploy import build_lambda_package, load_config
+from devtools.task_definitions import ACCOUNT, load_template
 from presign_lambda.s3 import WORST_CASE_REQUEST_SECONDS
 from presign_lambda.settings import DEFAULT_ALLOWED_ORIGINS
-from tests.deployment import cloudformation
-from tests.deployment.cloudformation import ACCOUNT, Stack, allowed
+from tests.deployment.cloudformation import Stack, allowed
 from tests.deployment.conftest import CONFIG_PATH, ROOT
 
 TEMPLATE = ROOT / "deployment" / "template.yaml"
@@ -21,7 +21,7 @@ TEMPLATE = ROOT / "deployment" / "template.yaml"
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return cloudformation.load(TEMPLATE)
+    return load_template(TEMPLATE)
 
 
 def resource(template: dict[str, Any], name: str) -> dict[str, Any]:
@@ -253,7 +253,7 @@ def test_the_pipeline_writes_only_raw_staging_and_processed(template: dict[str, 
 
 def parameters(deployment: str) -> dict[str, Any]:
     """The stack's parameters: the defaults, and the deployment."""
-    template = cloudformation.load(TEMPLATE)
+    template = load_template(TEMPLATE)
     values: dict[str, Any] = {}
     for name, spec in template["Parameters"].items():
         default = spec.get("Default")

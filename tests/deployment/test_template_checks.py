@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.deployment import cloudformation, guard
+from devtools.task_definitions import load_template
+from tests.deployment import guard
 from tests.deployment.conftest import ROOT
 
 TEMPLATES = sorted((ROOT / "deployment").glob("*.yaml"))
@@ -42,7 +43,7 @@ def test_cfn_guard_is_the_pinned_release() -> None:
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
 def test_cfn_guard_control_tower_rules_pass_apart_from_stated_suppressions(template: Path) -> None:
-    failing, unneeded = guard.failures(template, cloudformation.load(template))
+    failing, unneeded = guard.failures(template, load_template(template))
     assert failing == []
     assert unneeded == []  # a suppression that hides nothing is stale: remove it
 
@@ -58,7 +59,7 @@ def test_every_suppression_is_listed_with_its_reason_in_the_docs() -> None:
     in_templates = {
         (template.name, resource, rule)
         for template in TEMPLATES
-        for rule, resource in guard.suppressions(cloudformation.load(template))
+        for rule, resource in guard.suppressions(load_template(template))
     }
     documented = documented_suppressions()
     assert sorted(documented) == sorted(in_templates)
@@ -78,7 +79,7 @@ def test_a_failing_resource_is_reported_and_only_its_own_suppression_hides_it(tm
         "    Type: AWS::Logs::LogGroup\n"
         "    Metadata: {guard: {SuppressedRules: [cloudwatch_log_group_encrypted_check, cloudwatch_log_group_retention_period_check]}}\n"
     )
-    failing, unneeded = guard.failures(bad, cloudformation.load(bad))
+    failing, unneeded = guard.failures(bad, load_template(bad))
     assert failing == [
         "cloudwatch_log_group_encrypted_check: Logs",
         "cloudwatch_log_group_retention_period_check: Logs",

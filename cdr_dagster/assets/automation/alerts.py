@@ -16,6 +16,7 @@ import dagster as dg
 from cdr_dagster.assets.automation import jobs
 from cdr_dagster.assets.gates import REJECTED_ROWS
 from cdr_dagster.deployments import current_deployment
+from cdr_dagster.domain.numbers import few
 from cdr_dagster.domain.published import read_published
 from cdr_dagster.resources.slack import SlackWebhook
 from cdr_dagster.resources.storage import Storage
@@ -82,10 +83,11 @@ def failure_summary(
     deployment: str,
     checks: list[FailedCheck] | tuple[FailedCheck, ...] = (),
     page: str = "",
+    not_run: list[str] | tuple[str, ...] = (),
 ) -> str:
     """Plain text naming the run, whether a retry follows, what the page serves, each failed
-    check and each other failed step, where the full list is and the next command; at most
-    ALERT_CHARS long."""
+    check, the checks that did not run, each other failed step, where the full list is and the
+    next command; at most ALERT_CHARS long."""
     if retry_follows(retry_number, step_errors) and not checks:  # a failed check is a step failure too
         retry = f"run-level retry {retry_number + 1} of {jobs.RUN_RETRIES} will follow"
     else:
@@ -95,6 +97,8 @@ def failure_summary(
         lines.append(page)
     for check in checks:
         lines += [f"- `{check.asset}` check `{check.check}`: {_cut(check.rule)}", f"    {_cut(check.found, 2 * LINE_CHARS)}"]
+    if not_run:
+        lines.append(f"- {not_run_sentence(not_run)}")
     if not step_errors and not checks:
         lines.append(f"- {error_lines(run_message)[0]}")
     for step, error in sorted(step_errors.items()):
@@ -137,6 +141,42 @@ def failed_checks(instance: dg.DagsterInstance, run_id: str, rules: dict[dg.Asse
     return found
 
 
+PLANNED = dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+NOT_RUN = 'not run (a check upstream failed, so their assets were not built; the UI shows them as "Execution failed")'
+
+
+def not_run_sentence(not_run: list[str] | tuple[str, ...]) -> str:
+    return f"{len(not_run)} checks {NOT_RUN}: {few(not_run)}"
+
+
+def not_run_metadata(not_run: list[str]) -> dict[str, dg.MetadataValue]:
+    """Every check that did not run, for the publication's note (at most the code location's checks)."""
+    if not not_run:
+        return {}
+    listed = "\n".join(f"- `{check}`" for check in not_run)
+    return {"checks_not_run": dg.MetadataValue.md(f"{len(not_run)} checks {NOT_RUN}:\n\n{listed}")}
+
+
+def checks_not_run(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The checks the run planned but never evaluated (``asset:check``): a blocking check upstream
+    failed, so the step that builds and checks their asset was skipped. They found nothing wrong;
+    Dagster still resolves a planned check of a failed run to "Execution failed", with no way for
+    the code to mark it otherwise, so the alert and the publication's note say "not run"."""
+
+    def keys(kind: dg.DagsterEventType) -> list[dg.AssetCheckKey]:
+        found = []
+        for record in instance.get_records_for_run(run_id, of_type=kind, limit=1000).records:
+            event = record.event_log_entry.dagster_event
+            if event is None:
+                continue
+            data = event.asset_check_planned_data if kind == PLANNED else event.asset_check_evaluation_data
+            found.append(data.asset_check_key)
+        return found
+
+    evaluated = set(keys(dg.DagsterEventType.ASSET_CHECK_EVALUATION))
+    return [f"{k.asset_key.to_user_string()}:{k.name}" for k in keys(PLANNED) if k not in evaluated]
+
+
 def check_rules(repository: dg.RepositoryDefinition | None) -> dict[dg.AssetCheckKey, str]:
     """Each check's rule in words (its description), from the code location."""
     if repository is None:
@@ -174,6 +214,7 @@ def weekly_refresh_failure_alert(context: dg.RunFailureSensorContext, slack: Sla
     except Exception:  # a context built without its code location (a test): the checks' rules are left out
         repository = None
     checks = failed_checks(context.instance, run.run_id, check_rules(repository))
+    not_run = checks_not_run(context.instance, run.run_id)
     record = context.instance.get_run_record_by_id(run.run_id)
     unchanged, page = page_state(read_published(storage).manifest, record.start_time if record else None)
     text = failure_summary(
@@ -185,6 +226,7 @@ def weekly_refresh_failure_alert(context: dg.RunFailureSensorContext, slack: Sla
         current_deployment(),
         checks,
         page,
+        not_run,
     )
     slack.post(text, log=context.log.error)
     if unchanged:
@@ -196,6 +238,7 @@ def weekly_refresh_failure_alert(context: dg.RunFailureSensorContext, slack: Sla
                     "status": dg.MetadataValue.text(page.replace("Nothing was published", "nothing published")),
                     "failed_run": dg.MetadataValue.dagster_run(run.run_id),
                     "observed_at": dg.MetadataValue.timestamp(datetime.now(UTC)),
+                    **not_run_metadata(not_run),
                 },
             )
         )

@@ -71,17 +71,10 @@ def utc_now() -> datetime:
 
 
 def _last_update(instance: dg.DagsterInstance, key: dg.AssetKey) -> datetime | None:
-    """When the asset was last materialized, or (hand-dropped files) last replaced, as their
-    observation says; other observations (a note that nothing was published) are no update."""
+    """When the asset was last materialized (a hand-dropped file: when a run first saw its current
+    version), the event the freshness policies judge in the UI too."""
     record = instance.get_latest_materialization_event(key)
-    stamps = [record.timestamp] if record else []
-    observation = instance.fetch_observations(key, limit=1).records
-    for event in observation:
-        obs = event.asset_observation
-        changed = obs.metadata.get("dagster/last_updated_timestamp") if obs else None
-        if isinstance(changed, dg.TimestampMetadataValue):
-            stamps.append(float(changed.value))
-    return datetime.fromtimestamp(max(stamps), UTC) if stamps else None
+    return datetime.fromtimestamp(record.timestamp, UTC) if record else None
 
 
 @dg.sensor(
