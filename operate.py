@@ -34,7 +34,7 @@ from typing import Any
 
 import requests
 
-from cdr_dagster.assets.automation.alerts import error_lines
+from cdr_dagster.automation.alerts import error_lines
 from cdr_dagster.config import setting_problems
 from cdr_dagster.deployments import current_deployment
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from cdr_dagster.assets.automation.alerts import weekly_refresh_failure_alert
 from cdr_dagster.assets.datasets import checks
 from cdr_dagster.assets.gates import REJECTED_ROWS
 from cdr_dagster.assets.sources import cdr_fyi as raw_checks
+from cdr_dagster.automation.alerts import weekly_refresh_failure_alert
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.resources.slack import SlackWebhook
 from devtools.static_site import serving

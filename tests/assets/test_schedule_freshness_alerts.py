@@ -11,15 +11,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from cdr_dagster.assets.automation import freshness, jobs
-from cdr_dagster.assets.automation.alerts import (
+from cdr_dagster.automation import freshness, jobs
+from cdr_dagster.automation.alerts import (
     FailedCheck,
     failure_summary,
     page_state,
     retry_follows,
     weekly_refresh_failure_alert,
 )
-from cdr_dagster.assets.automation.freshness import late_assets, staleness_alert, staleness_text
+from cdr_dagster.automation.freshness import late_assets, staleness_alert, staleness_text
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.resources.slack import SlackWebhook

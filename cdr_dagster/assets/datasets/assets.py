@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import DATASET_OPTIONS, PASSING_FAULT_RETRIES, table_metadata
+from cdr_dagster.assets.sources.raw_inputs import DATASET_OPTIONS, PASSING_FAULT_RETRIES, table_metadata
 from cdr_dagster.domain import transforms
 from cdr_dagster.domain.datasets import DATASETS
 from cdr_dagster.domain.transforms.dollars_spent import DollarsSpentError

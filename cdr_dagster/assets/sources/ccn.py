@@ -3,7 +3,7 @@
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import (
+from cdr_dagster.assets.sources.raw_inputs import (
     RAW_TABLE_OPTIONS,
     YEARLY_FILE_WINDOW,
     dropped_file_source,

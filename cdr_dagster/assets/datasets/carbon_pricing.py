@@ -4,13 +4,13 @@
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import (
+from cdr_dagster.assets.datasets.assets import dataset_result
+from cdr_dagster.assets.sources.raw_inputs import (
     DATASET_OPTIONS,
     YEARLY_LATE_FILE_WINDOW,
     dropped_file_source,
     read_dropped_file,
 )
-from cdr_dagster.assets.datasets.assets import dataset_result
 from cdr_dagster.domain.transforms.carbon_pricing import read_carbon_pricing_csv, validate_carbon_pricing
 from cdr_dagster.domain.transforms.summary import carbon_pricing_headline
 from cdr_dagster.resources.input_files import CarbonPricingFile

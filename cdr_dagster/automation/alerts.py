@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from cdr_dagster.assets.automation import jobs
 from cdr_dagster.assets.gates import REJECTED_ROWS
+from cdr_dagster.automation import jobs
 from cdr_dagster.deployments import current_deployment
 from cdr_dagster.domain.published import read_published
 from cdr_dagster.resources.slack import SlackWebhook
