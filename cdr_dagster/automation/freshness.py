@@ -1,7 +1,7 @@
 """Staleness alerts: when an asset is older than its freshness policy allows, say so once a day.
 
 Each weekly asset carries a ``FreshnessPolicy`` (a week plus a grace period), each hand-dropped
-file one of about a year (cdr_dagster/assets/common.py); the daemon shows their state in the UI.
+file one of about a year (cdr_dagster/assets/options.py, assets/sources/raw_inputs.py); the daemon shows their state in the UI.
 This sensor reads the same policies and posts one Slack message (or log line without a webhook)
 per late asset per day, naming the asset and how late it is. Before the first publication every
 asset is "never updated": it then says once that no data is published yet, instead.

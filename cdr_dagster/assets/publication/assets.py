@@ -23,9 +23,9 @@ from typing import Any
 
 import dagster as dg
 
+from cdr_dagster.assets.options import OWNERS, WEEKLY_FRESHNESS
 from cdr_dagster.assets.publication.live import publication_metadata
 from cdr_dagster.assets.publication.verified import PublicationRefused, Vouched, blocking_checks, vouched_files
-from cdr_dagster.assets.sources.raw_inputs import OWNERS, WEEKLY_FRESHNESS
 from cdr_dagster.cdr_fyi.schema import TABLES
 from cdr_dagster.deployments import current_deployment
 from cdr_dagster.domain.datasets import DATASET_NAMES

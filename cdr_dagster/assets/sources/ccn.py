@@ -3,12 +3,12 @@
 import dagster as dg
 import pandas as pd
 
+from cdr_dagster.assets.options import table_metadata
 from cdr_dagster.assets.sources.raw_inputs import (
     RAW_TABLE_OPTIONS,
     YEARLY_FILE_WINDOW,
     dropped_file_source,
     read_dropped_file,
-    table_metadata,
 )
 from cdr_dagster.domain.transforms.ccn import ccn_pathway_counts, read_ccn_csv, validate_ccn_companies
 from cdr_dagster.resources.input_files import CcnCompaniesFile
