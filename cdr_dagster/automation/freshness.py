@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from cdr_dagster.deployments import current_deployment
 from cdr_dagster.resources.slack import SlackWebhook
 
 PUBLICATION_ASSET = "dashboard_publication"
@@ -90,7 +89,7 @@ def _last_update(instance: dg.DagsterInstance, key: dg.AssetKey) -> datetime | N
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Posts to Slack (or logs) once a day for each asset older than its freshness policy allows.",
 )
-def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook) -> dg.SkipReason:
+def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook, deployment: dg.ResourceParam[str]) -> dg.SkipReason:
     now = utc_now()
     assert context.repository_def is not None, "the sensor runs inside its code location"
     windows = {
@@ -102,7 +101,7 @@ def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook) ->
     today = now.strftime("%Y-%m-%d")
     if context.instance.get_latest_materialization_event(dg.AssetKey(PUBLICATION_ASSET)) is None:
         if NO_DATA_CURSOR_KEY not in alerted:
-            slack.post(no_data_text(current_deployment()), log=context.log.warning)
+            slack.post(no_data_text(deployment), log=context.log.warning)
             alerted[NO_DATA_CURSOR_KEY] = today
             context.update_cursor(json.dumps(alerted, sort_keys=True))
         return dg.SkipReason("no data published yet: freshness alerts start after the first publication")
@@ -111,7 +110,7 @@ def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook) ->
     for item in late_assets(windows, last, now):
         if alerted.get(item.asset) == today:
             continue
-        slack.post(staleness_text(item, current_deployment()), log=context.log.warning)
+        slack.post(staleness_text(item, deployment), log=context.log.warning)
         alerted[item.asset] = today
         posted.append(item.asset)
     context.update_cursor(json.dumps(alerted, sort_keys=True))

@@ -98,5 +98,7 @@ def failure_alerts(world: World, run_id: str) -> list[str]:
             dagster_run=run,
             repository_def=definitions.get_repository_def(),
         ).for_run_failure()
-        weekly_refresh_failure_alert(context, slack=SlackWebhook(webhook_url=slack.url("/hook")), storage=world.storage)
+        weekly_refresh_failure_alert(
+            context, slack=SlackWebhook(webhook_url=slack.url("/hook")), storage=world.storage, deployment="local"
+        )
         return [json.loads(body)["text"] for method, _, body in slack.received if method == "POST"]

@@ -108,7 +108,7 @@ def test_a_stale_asset_gives_one_alert_a_day_naming_how_late_it_is(monkeypatch: 
                 instance=instance,
                 repository_def=repository,
                 cursor=cursor,
-                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook"))},
+                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook")), "deployment": "local"},
             )
             staleness_alert(context)
             cursor = context.cursor
@@ -161,7 +161,10 @@ def test_a_failed_run_is_posted_to_slack_naming_the_failed_step(tmp_path: Path, 
             dagster_run=run,
         ).for_run_failure()
         weekly_refresh_failure_alert(
-            context, slack=SlackWebhook(webhook_url=slack.url("/hook")), storage=LocalStorage(base_dir=str(tmp_path))
+            context,
+            slack=SlackWebhook(webhook_url=slack.url("/hook")),
+            storage=LocalStorage(base_dir=str(tmp_path)),
+            deployment="local",
         )
         [(method, path, body)] = slack.received
     text = json.loads(body)["text"]
@@ -229,7 +232,7 @@ def test_before_the_first_publication_the_staleness_sensor_says_once_that_no_dat
                 instance=instance,
                 repository_def=repository,
                 cursor=cursor,
-                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook"))},
+                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook")), "deployment": "local"},
             )
             skip = staleness_alert(context)
             cursor = context.cursor

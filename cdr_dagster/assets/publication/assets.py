@@ -27,7 +27,6 @@ from cdr_dagster.assets.options import OWNERS, WEEKLY_FRESHNESS
 from cdr_dagster.assets.publication.live import publication_metadata
 from cdr_dagster.assets.publication.verified import PublicationRefused, Vouched, blocking_checks, vouched_files
 from cdr_dagster.cdr_fyi.schema import TABLES
-from cdr_dagster.deployments import current_deployment
 from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.domain.layout import (
     BASELINE_RECORD,
@@ -154,7 +153,7 @@ def sweep(storage: Storage, live: Published, now: datetime) -> list[str]:
 
 
 def publish(
-    storage: Storage, files: Mapping[str, StoredFile], pulled: Pulled, live: Published, now: datetime
+    storage: Storage, deployment: str, files: Mapping[str, StoredFile], pulled: Pulled, live: Published, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, bytes]]:
     """Write the week's new keys, then switch the manifest if it is still ``live``'s, then archive
     it. Returns the manifest, the baseline record and every key written; refuses (having removed
@@ -181,7 +180,7 @@ def publish(
                 storage.write_bytes(record_key, manifest_bytes(inputs_record(inputs, now, pulled, keys)), JSON)
         record = inputs_record(inputs, now, pulled, keys)
         entries = {d: manifest_entry(keys[d], files[d].data, now, files[d].source) for d in DATASET_NAMES}
-        manifest = build_manifest(entries, current_deployment(), now)
+        manifest = build_manifest(entries, deployment, now)
         body = manifest_bytes(manifest)
         if not storage.replace_if(MANIFEST_KEY, body, live.version, content_type=JSON):
             raise refuse(
@@ -212,7 +211,11 @@ def archive_live(storage: Storage, live: Published) -> None:
     freshness_policy=WEEKLY_FRESHNESS,
 )
 def dashboard_publication(
-    context: dg.AssetExecutionContext, storage: Storage, slack: SlackWebhook, **loaded: StoredFile | None
+    context: dg.AssetExecutionContext,
+    storage: Storage,
+    slack: SlackWebhook,
+    deployment: dg.ResourceParam[str],
+    **loaded: StoredFile | None,
 ) -> dg.MaterializeResult:
     """What the public page serves this week: every dataset this run staged and checked, copied
     to a new published ``processed/`` key, and the manifest naming each one's key, rows,
@@ -235,7 +238,7 @@ def dashboard_publication(
     archive_live(storage, live)
     for key in sweep(storage, live, now):
         context.log.info(f"removed {storage.location(key)}: left by a publication that was killed before going live")
-    manifest, record, written = publish(storage, vouched.files, pulled, live, now)
+    manifest, record, written = publish(storage, deployment, vouched.files, pulled, live, now)
     entries = manifest["datasets"]
     context.log.info(
         f"published {len(entries)} datasets of run {context.run.run_id} to {storage.location(PUBLISHED_PREFIX + '/')}"
@@ -245,7 +248,7 @@ def dashboard_publication(
     after = _week_from_published(published)
     changes = weekly_changes(before, after)
     archived = storage.location(manifest_archive_key(published.stamp))
-    summary = changes_text(changes, current_deployment(), archived)
+    summary = changes_text(changes, deployment, archived)
     slack.post(summary, log=context.log.info)
     return dg.MaterializeResult(
         metadata=publication_metadata(manifest, written, archived, storage.location(MANIFEST_KEY), summary, changes)
