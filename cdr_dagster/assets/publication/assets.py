@@ -29,14 +29,15 @@ from cdr_dagster.assets.publication.verified import PublicationRefused, Vouched,
 from cdr_dagster.cdr_fyi.schema import TABLES
 from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.domain.layout import (
-    BASELINE_RECORD,
     MANIFEST_KEY,
     PUBLISHED_INPUTS_PREFIX,
     PUBLISHED_PREFIX,
     baseline_input_key,
     baseline_record_key,
+    baseline_record_stamp,
     manifest_archive_key,
-    next_dated_key,
+    next_published_key,
+    published_day_prefix,
     stamp,
     utc_date_stamp,
 )
@@ -128,9 +129,7 @@ class _Writer:
 
 def _free_keys(storage: Storage, today: str) -> dict[str, str]:
     """The next unused ``processed/<dataset>_<today>[_n].csv`` of each dataset."""
-    return {
-        d: next_dated_key(PUBLISHED_PREFIX, d, today, storage.list_keys(f"{PUBLISHED_PREFIX}/{d}_{today}")) for d in DATASET_NAMES
-    }
+    return {d: next_published_key(d, today, storage.list_keys(published_day_prefix(d, today))) for d in DATASET_NAMES}
 
 
 def sweep(storage: Storage, live: Published, now: datetime) -> list[str]:
@@ -138,8 +137,8 @@ def sweep(storage: Storage, live: Published, now: datetime) -> list[str]:
     live one, not archived) and is older than a publication can take, with the keys it lists."""
     removed = []
     for key in storage.list_keys(f"{PUBLISHED_INPUTS_PREFIX}/"):
-        publication, _, name = key.removeprefix(f"{PUBLISHED_INPUTS_PREFIX}/").partition("/")
-        if name != BASELINE_RECORD or publication == live.stamp or storage.exists(manifest_archive_key(publication)):
+        publication = baseline_record_stamp(key)
+        if publication is None or publication == live.stamp or storage.exists(manifest_archive_key(publication)):
             continue
         if now.timestamp() - storage.last_modified(key) < ABANDONED_SECONDS:
             continue  # perhaps another instance's publication, still running
