@@ -134,7 +134,7 @@ def test_a_publication_posts_what_changed_to_slack(tmp_path: Path, monkeypatch: 
     with serving({"/hook": (200, b"ok")}) as slack:
         monkeypatch.setenv("CDR_DATA_DIR", str(tmp_path))
         monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.url("/hook"))
-        job = build_definitions("local", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+        job = build_definitions("local").resolve_job_def("weekly_refresh")
         assert job.execute_in_process(instance=dg.DagsterInstance.ephemeral()).success
         posts = [json.loads(body)["text"] for method, path, body in slack.received if (method, path) == ("POST", "/hook")]
     assert len(posts) == 1
@@ -148,7 +148,7 @@ def test_a_failed_run_is_posted_to_slack_naming_the_failed_step(tmp_path: Path, 
     monkeypatch.setenv("CDR_DATA_DIR", str(tmp_path))
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw/ccn_companies.csv").write_text("company_name,year_founded,pathway\nAlpha,1800,DAC\n")
-    job = build_definitions("local", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+    job = build_definitions("local").resolve_job_def("weekly_refresh")
     with dg.DagsterInstance.ephemeral() as instance, serving({"/hook": (200, b"ok")}) as slack:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
         assert not result.success
