@@ -34,8 +34,8 @@ from typing import Any
 
 import requests
 
-from cdr_dagster.assets.automation import jobs
-from cdr_dagster.assets.automation.alerts import error_lines, page_state
+from cdr_dagster.automation import jobs
+from cdr_dagster.automation.alerts import error_lines, page_state
 from cdr_dagster.config import setting_problems
 from cdr_dagster.deployments import current_deployment, resources_for
 from cdr_dagster.domain.published import read_published

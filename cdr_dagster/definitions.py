@@ -19,7 +19,7 @@ from types import ModuleType
 
 import dagster as dg
 
-from cdr_dagster import assets
+from cdr_dagster import assets, automation
 from cdr_dagster.deployments import current_deployment, resources_for
 
 # Every step of a run in the run's own process, one after another. The pulls must go one at a
@@ -30,9 +30,9 @@ from cdr_dagster.deployments import current_deployment, resources_for
 EXECUTOR = dg.in_process_executor
 
 
-def defs_modules(package: ModuleType = assets) -> list[ModuleType]:
-    """Every module of the defs folder, in a stable order."""
-    names = sorted(m.name for m in pkgutil.walk_packages(package.__path__, f"{package.__name__}."))
+def defs_modules(packages: tuple[ModuleType, ...] = (assets, automation)) -> list[ModuleType]:
+    """Every module of the defs folder and of automation/, in a stable order."""
+    names = sorted(m.name for p in packages for m in pkgutil.walk_packages(p.__path__, f"{p.__name__}."))
     return [importlib.import_module(name) for name in names]
 
 

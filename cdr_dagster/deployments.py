@@ -13,27 +13,40 @@ from typing import Any
 
 import dagster as dg
 
-from cdr_dagster.config import BUCKET_ENV_VAR, DEPLOYMENT_ENV_VAR, DEPLOYMENTS
-from cdr_dagster.resources.cdr_fyi_api import DEFAULT_BASE_URL, TOKEN_ENV_VAR, CdrFyiApi
+from cdr_dagster.config import (
+    API_URL_ENV_VAR,
+    BUCKET_ENV_VAR,
+    DATA_DIR_ENV_VAR,
+    DEFAULT_DATA_DIR,
+    DEFAULT_REGION,
+    REGION_ENV_VAR,
+    SITE_URL_ENV_VAR,
+    TOKEN_ENV_VAR,
+    WEBHOOK_ENV_VAR,
+    deployment_name,
+    deployment_problem,
+)
+from cdr_dagster.resources.cdr_fyi_api import DEFAULT_BASE_URL, CdrFyiApi
 from cdr_dagster.resources.cdr_fyi_site import DEFAULT_SITE_URL, CdrFyiSite
 from cdr_dagster.resources.csv_io_manager import CsvIOManager, StagedFileLoader
 from cdr_dagster.resources.input_files import CarbonPricingFile, CcnCompaniesFile
 from cdr_dagster.resources.quality_thresholds import QualityThresholds
-from cdr_dagster.resources.slack import WEBHOOK_ENV_VAR, SlackWebhook
+from cdr_dagster.resources.slack import SlackWebhook
 from cdr_dagster.resources.storage import LocalStorage
-
-DEFAULT_REGION = "ca-central-1"
 
 
 def current_deployment() -> str:
-    deployment = os.getenv(DEPLOYMENT_ENV_VAR, "local").strip() or "local"
-    if deployment not in DEPLOYMENTS:
-        raise ValueError(f"{DEPLOYMENT_ENV_VAR}={deployment!r} is not a deployment; use one of {', '.join(DEPLOYMENTS)}")
+    """The deployment this process runs as, read once at load time. Assets and sensors read it
+    from the ``deployment`` resource instead (a plain string: ``dg.ResourceParam[str]``)."""
+    deployment = deployment_name(os.environ)
+    if problem := deployment_problem(deployment):
+        raise ValueError(problem)
     return deployment
 
 
-def _shared(storage: Any, api: CdrFyiApi, site: CdrFyiSite, samples: bool) -> dict[str, Any]:
+def _shared(deployment: str, storage: Any, api: CdrFyiApi, site: CdrFyiSite, samples: bool) -> dict[str, Any]:
     return {
+        "deployment": deployment,
         "storage": storage,
         "io_manager": CsvIOManager(storage=storage),
         "staged_files": StagedFileLoader(storage=storage),
@@ -49,17 +62,17 @@ def _shared(storage: Any, api: CdrFyiApi, site: CdrFyiSite, samples: bool) -> di
 def local_resources() -> dict[str, Any]:
     """A laptop: files under ./data; the sample snapshot unless a token is set."""
     has_token = bool(os.getenv(TOKEN_ENV_VAR))
-    storage = LocalStorage(base_dir=os.getenv("CDR_DATA_DIR", "data"))
+    storage = LocalStorage(base_dir=os.getenv(DATA_DIR_ENV_VAR, DEFAULT_DATA_DIR))
     api = CdrFyiApi(
-        base_url=os.getenv("CDR_FYI_API_URL", DEFAULT_BASE_URL),
+        base_url=os.getenv(API_URL_ENV_VAR, DEFAULT_BASE_URL),
         token=dg.EnvVar(TOKEN_ENV_VAR) if has_token else "",
         use_sample=not has_token,
     )
-    site = CdrFyiSite(url=os.getenv("CDR_FYI_SITE_URL", DEFAULT_SITE_URL), use_sample=not has_token)
-    return _shared(storage, api, site, samples=True)
+    site = CdrFyiSite(url=os.getenv(SITE_URL_ENV_VAR, DEFAULT_SITE_URL), use_sample=not has_token)
+    return _shared("local", storage, api, site, samples=True)
 
 
-def cloud_resources() -> dict[str, Any]:
+def cloud_resources(deployment: str) -> dict[str, Any]:
     """test and prod: the deployment's bucket and live sources, configured by environment."""
     # imported here: dagster-aws (and boto3) load only for a deployment that uses S3
     from dagster_aws.s3 import S3Resource
@@ -67,16 +80,16 @@ def cloud_resources() -> dict[str, Any]:
     from cdr_dagster.resources.s3_storage import S3Storage
 
     storage = S3Storage(
-        s3=S3Resource(region_name=os.getenv("AWS_REGION", DEFAULT_REGION)),
+        s3=S3Resource(region_name=os.getenv(REGION_ENV_VAR, DEFAULT_REGION)),
         bucket=os.getenv(BUCKET_ENV_VAR, ""),
     )
     api = CdrFyiApi(
-        base_url=os.getenv("CDR_FYI_API_URL", DEFAULT_BASE_URL),
+        base_url=os.getenv(API_URL_ENV_VAR, DEFAULT_BASE_URL),
         token=dg.EnvVar(TOKEN_ENV_VAR) if os.getenv(TOKEN_ENV_VAR) else "",
     )
-    site = CdrFyiSite(url=os.getenv("CDR_FYI_SITE_URL", DEFAULT_SITE_URL))
-    return _shared(storage, api, site, samples=False)
+    site = CdrFyiSite(url=os.getenv(SITE_URL_ENV_VAR, DEFAULT_SITE_URL))
+    return _shared(deployment, storage, api, site, samples=False)
 
 
 def resources_for(deployment: str) -> dict[str, Any]:
-    return local_resources() if deployment == "local" else cloud_resources()
+    return local_resources() if deployment == "local" else cloud_resources(deployment)

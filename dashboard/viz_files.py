@@ -1,5 +1,5 @@
-"""Which files make up the page's code, and the bucket keys they ship under: the one home of that
-fact for the deploy (deployment/deploy.py) and the local preview (devtools/stack.py).
+"""Which files make up the page's code, and their bucket keys (under ``layout.VIZ_PREFIX``): the one
+home of that fact for the deploy (deployment/deploy.py) and the local preview (devtools/stack.py).
 
 Today's live Webflow embed loads ``viz/chart_templates.js`` and expects the OLD chart code. This
 project's code therefore ships under its own versioned prefix, ``viz/v2/``, which the old embed
@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cdr_dagster.domain.layout import LEGACY_ENTRY_KEY, VIZ_PREFIX
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIR = Path("dashboard") / "src"
 VENDORED = (Path("dashboard") / "vendor" / "chart.umd.min.js",)
-VIZ_PREFIX = "viz/v2/"
-#: The key today's live embed loads: never written by this project.
-LEGACY_ENTRY_KEY = "viz/chart_templates.js"
 CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css"}
 
 

@@ -71,8 +71,8 @@ if __package__ in (None, ""):  # run as a script: this checkout's own modules, n
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from cdr_dagster.domain.layout import stored_object
-from dashboard.viz_files import LEGACY_ENTRY_KEY, VIZ_PREFIX, content_type, viz_files
+from cdr_dagster.domain.layout import LEGACY_ENTRY_KEY, MANIFEST_ARCHIVE_PREFIX, VIZ_PREFIX, stored_object
+from dashboard.viz_files import content_type, viz_files
 from deployment import rollback_data, shipped
 from deployment.errors import EXIT_FAILED, ConfigError, DeployError, Refused
 from deployment.shipped import head_commit, uncommitted_changes
@@ -815,7 +815,7 @@ def parse_rollback_args(argv: Sequence[str], deployments: Sequence[str]) -> Roll
     )
     parser.add_argument("deployment", choices=list(deployments))
     parser.add_argument(
-        "--to", metavar="ARCHIVE_KEY", help="the archive to put back: processed/manifests/<YYYYMMDDTHHMMSSZ>.json"
+        "--to", metavar="ARCHIVE_KEY", help=f"the archive to put back: {MANIFEST_ARCHIVE_PREFIX}/<YYYYMMDDTHHMMSSZ>.json"
     )
     parser.add_argument("--dry-run", action="store_true", help="read the bucket and print what would change; write nothing")
     args = parser.parse_args(argv)

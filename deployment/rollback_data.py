@@ -23,7 +23,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,18 +30,21 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cdr_dagster.domain.layout import (
+    MANIFEST_ARCHIVE_PREFIX,
+    MANIFEST_KEY,
+    PUBLISHED_INPUTS_PREFIX,
+    PUBLISHED_PREFIX,
+    baseline_record_key,
+    baseline_record_stamp,
+    is_published_dataset_key,
+    manifest_archive_stamp,
+)
+from cdr_dagster.domain.layout import stamp as publication_stamp
+from cdr_dagster.domain.manifest import MANIFEST_VERSION
 from deployment.errors import Refused
 
-# The pipeline's names (cdr_dagster/domain/layout.py; tests/deployment checks they agree). The
-# deploy script does not import the pipeline: it runs with boto3 alone.
-MANIFEST_KEY = "processed/manifest.json"
-ARCHIVE_PREFIX = "processed/manifests/"
-ARCHIVE_KEY = re.compile(r"^processed/manifests/(?P<stamp>\d{8}T\d{6}Z)\.json$")
-DATASET_KEY = re.compile(r"^processed/[a-z0-9_]+\.csv$")
-BASELINE_PREFIX = "raw/published/"
-BASELINE_RECORD = "inputs.json"
-STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-MANIFEST_VERSION = 1
+# Every key rule is the pipeline's own (cdr_dagster/domain/layout.py: no Dagster import).
 MAX_MANIFEST_BYTES = 256 * 1024  # what the presign function accepts
 #: A baseline newer than the live week, younger than this and not yet live is a publication in
 #: progress (one takes seconds); older, it is what a killed one left (the next one removes it).
@@ -71,11 +73,10 @@ class Rollback:
 def _archives(s3: Any, bucket: str) -> list[Archive]:
     """Every archived manifest, oldest first (other keys under the prefix are ignored)."""
     found = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=ARCHIVE_PREFIX):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{MANIFEST_ARCHIVE_PREFIX}/"):
         for item in page.get("Contents", []):
-            match = ARCHIVE_KEY.match(item["Key"])
-            if match:
-                found.append(Archive(item["Key"], match["stamp"]))
+            if archived := manifest_archive_stamp(item["Key"]):
+                found.append(Archive(item["Key"], archived))
     return sorted(found, key=lambda a: a.stamp)
 
 
@@ -98,12 +99,12 @@ def stamp_of(body: bytes) -> str | None:
         generated = datetime.strptime(str(json.loads(body)["generated_at"]), "%Y-%m-%dT%H:%M:%SZ")
     except (ValueError, KeyError, TypeError):
         return None
-    return generated.strftime(STAMP_FORMAT)
+    return publication_stamp(generated.replace(tzinfo=UTC))
 
 
 def _baseline_files(s3: Any, bucket: str, stamp: str, where: str) -> dict[str, tuple[str, str]]:
     """``{input: (key, sha256)}`` of the gates' baseline archived under ``stamp``."""
-    record_key = f"{BASELINE_PREFIX}{stamp}/{BASELINE_RECORD}"
+    record_key = baseline_record_key(stamp)
     found = _read(s3, bucket, record_key)
     if found is None:
         raise Refused(f"cannot roll back to {where}: its gates' baseline {record_key} does not exist")
@@ -117,12 +118,13 @@ def _baseline_files(s3: Any, bucket: str, stamp: str, where: str) -> dict[str, t
 def _publication_in_progress(s3: Any, bucket: str, live_stamp: str | None, archived: set[str], now: datetime) -> str | None:
     """The baseline record of a publication that started recently and has not gone live yet
     (newer than the live week, not archived)."""
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=BASELINE_PREFIX):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{PUBLISHED_INPUTS_PREFIX}/"):
         for item in page.get("Contents", []):
-            stamp, _, name = item["Key"].removeprefix(BASELINE_PREFIX).partition("/")
+            publication = baseline_record_stamp(item["Key"])
             recent = now - item["LastModified"] < timedelta(seconds=PUBLICATION_SECONDS)
-            newer = live_stamp is None or stamp > live_stamp
-            if name == BASELINE_RECORD and newer and stamp not in archived and recent:
+            if publication is None or publication in archived or not recent:
+                continue
+            if live_stamp is None or publication > live_stamp:
                 return str(item["Key"])
     return None
 
@@ -139,8 +141,8 @@ def dataset_keys(body: bytes, where: str) -> dict[str, str]:
     keys = {}
     for name, entry in datasets.items():
         key = entry.get("key") if isinstance(entry, dict) else None
-        if not isinstance(key, str) or not DATASET_KEY.match(key):
-            raise Refused(f"cannot roll back to {where}: dataset {name!r} names no processed/<file>.csv key")
+        if not isinstance(key, str) or not is_published_dataset_key(key):
+            raise Refused(f"cannot roll back to {where}: dataset {name!r} names no {PUBLISHED_PREFIX}/<file>.csv key")
         keys[str(name)] = key
     if not keys:
         raise Refused(f"cannot roll back to {where}: it lists no dataset")
@@ -172,7 +174,7 @@ def _verified(s3: Any, bucket: str, target: Archive, body: bytes, deployment: st
     owner = json.loads(body).get("deployment")
     if owner != deployment:
         raise Refused(f"cannot roll back to {where}: it was published by deployment {owner!r}, not {deployment!r}")
-    if target.stamp > now.strftime(STAMP_FORMAT) or stamp_of(body) != target.stamp:
+    if target.stamp > publication_stamp(now) or stamp_of(body) != target.stamp:
         raise Refused(f"cannot roll back to {where}: it is dated {stamp_of(body) or '?'}, later than now or not its name")
     expected = {key: str(entry.get("sha256")) for key, entry in ((k, json.loads(body)["datasets"][n]) for n, k in keys.items())}
     expected |= dict(_baseline_files(s3, bucket, target.stamp, where).values())
@@ -209,10 +211,12 @@ def plan_rollback(s3: Any, bucket: str, to: str | None, deployment: str, now: da
     live_archive = archives.get(live_stamp) if live_stamp else None
 
     if to is not None:
-        match = ARCHIVE_KEY.match(to)
-        if not match:
-            raise Refused(f"--to {to} is not an archived manifest key: expected {ARCHIVE_PREFIX}<YYYYMMDDTHHMMSSZ>.json")
-        target = Archive(to, match["stamp"])
+        chosen = manifest_archive_stamp(to)
+        if chosen is None:
+            raise Refused(
+                f"--to {to} is not an archived manifest key: expected {MANIFEST_ARCHIVE_PREFIX}/<YYYYMMDDTHHMMSSZ>.json"
+            )
+        target = Archive(to, chosen)
         if target.stamp == live_stamp:
             raise Refused(f"nothing to roll back: {to} is already the live manifest")
     else:
@@ -224,7 +228,7 @@ def plan_rollback(s3: Any, bucket: str, to: str | None, deployment: str, now: da
         older = [a for stamp, a in sorted(archives.items()) if stamp < live_stamp]
         if not older:
             raise Refused(
-                f"nothing to roll back to: no archive under {ARCHIVE_PREFIX} is older than the live manifest ({live_stamp})"
+                f"nothing to roll back to: no archive under {MANIFEST_ARCHIVE_PREFIX}/ is older than the live manifest ({live_stamp})"
             )
         target = older[-1]
     found = _read(s3, bucket, target.key)

@@ -41,6 +41,7 @@ from typing import Any
 
 import yaml
 
+from cdr_dagster.domain import layout
 from devtools.task_definitions import (
     ACCOUNT,
     LOCALHOST,
@@ -64,7 +65,7 @@ JOB = "weekly_refresh"
 TOKEN = "rehearsal-token-7f3a"  # the cdr.fyi token's stand-in (the fake API accepts only it)
 MONITORING_POLL_S = 5  # run monitoring's poll interval here (the instance file's is for AWS)
 CONTAINERS = ("code-server", "webserver", "daemon", "run")
-DROPPED_FILES = ("ccn_companies.csv", "world_bank_carbon_pricing.csv")
+DROPPED_FILES = (layout.CCN_INPUT_KEY, layout.CARBON_PRICING_INPUT_KEY)
 START_TIMEOUT_S = 300  # guards against a hang, not speed checks: the machine may be shared
 RUN_TIMEOUT_S = 900
 
@@ -622,9 +623,10 @@ class Rehearsal:
                 f"failure reason {failed_tags.get('dagster/failure_reason', '?')}, "
                 f"will retry: {failed_tags.get('dagster/will_retry', '?')}"
             )
-            listed = s3.list_objects_v2(Bucket=bucket, Prefix="processed/").get("KeyCount", 0)
+            published = f"{layout.PUBLISHED_PREFIX}/"
+            listed = s3.list_objects_v2(Bucket=bucket, Prefix=published).get("KeyCount", 0)
             if listed:
-                raise Failed(f"the killed run left {listed} objects under processed/")
+                raise Failed(f"the killed run left {listed} objects under {published}")
 
         with self.check("the daemon retries the run from the failed step, as a new ECS task, and it succeeds") as notes:
             retry = wait_for(
@@ -687,8 +689,8 @@ class Rehearsal:
         logs_var = yaml.safe_load(stack.instance_file.read_text())["compute_logs"]["config"]["bucket"]["env"]
         for name in {env["CDR_DASHBOARD_BUCKET"], env[logs_var]}:
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-        for file in DROPPED_FILES:
-            s3.put_object(Bucket=env["CDR_DASHBOARD_BUCKET"], Key=f"raw/{file}", Body=sample_bytes(file))
+        for key in DROPPED_FILES:
+            s3.put_object(Bucket=env["CDR_DASHBOARD_BUCKET"], Key=key, Body=sample_bytes(key.rsplit("/", 1)[-1]))
 
     def outside_world(self, stack: contextlib.ExitStack) -> tuple[Any, Any]:
         """cdr.fyi's API (the bundled sample tables) and a site serving its front page, the Slack
@@ -759,7 +761,7 @@ class Rehearsal:
     def check_publication(self, s3: Any, bucket: str) -> list[str]:
         from cdr_dagster.domain.datasets import DATASET_NAMES
 
-        manifest = json.loads(s3.get_object(Bucket=bucket, Key="processed/manifest.json")["Body"].read())
+        manifest = json.loads(s3.get_object(Bucket=bucket, Key=layout.MANIFEST_KEY)["Body"].read())
         datasets = manifest["datasets"]
         if sorted(datasets) != sorted(DATASET_NAMES) or len(datasets) != 7:
             raise Failed(f"the manifest names {sorted(datasets)}, not the seven datasets")
@@ -770,14 +772,15 @@ class Rehearsal:
                 body = gzip.decompress(body)
             if hashlib.sha256(body).hexdigest() != entry["sha256"]:
                 raise Failed(f"{entry['key']} does not match the SHA-256 the manifest gives for {name}")
-        keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="processed/").get("Contents", [])}
-        archives = {k for k in keys if k.startswith("processed/manifests/")}
-        stray = keys - archives - {"processed/manifest.json"} - {e["key"] for e in datasets.values()}
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"{layout.PUBLISHED_PREFIX}/").get("Contents", [])
+        keys = {o["Key"] for o in listed}
+        archives = {k for k in keys if layout.manifest_archive_stamp(k)}
+        stray = keys - archives - {layout.MANIFEST_KEY} - {e["key"] for e in datasets.values()}
         if stray:
             raise Failed(f"published files no manifest names: {', '.join(sorted(stray))}")
         if len(archives) != 1:
             raise Failed(f"{len(archives)} archived manifests after one publication")
-        return [f"processed/manifest.json ({manifest['deployment']}): {', '.join(e['key'] for e in datasets.values())}"]
+        return [f"{layout.MANIFEST_KEY} ({manifest['deployment']}): {', '.join(e['key'] for e in datasets.values())}"]
 
     def check_graphql(self, web: Webserver, first_run: str, retry_id: str) -> list[str]:
         listed = {r["runId"]: r["status"] for r in web.runs()}

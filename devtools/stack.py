@@ -27,7 +27,7 @@ from typing import IO
 
 from botocore.exceptions import ClientError
 
-from cdr_dagster.domain.layout import stored_object
+from cdr_dagster.domain.layout import MANIFEST_KEY, PUBLISHED_PREFIX, stored_object
 from dashboard.page_server import PageServer
 from dashboard.viz_files import viz_files
 from devtools.processes import stop
@@ -37,7 +37,6 @@ REPO = Path(__file__).resolve().parent.parent
 BUCKET_PREFIX = "cdr-dashboard-local"
 PRESIGN_READY = "presign server listening on "
 PRESIGN_START_TIMEOUT_S = 30
-MANIFEST_KEY = "processed/manifest.json"
 
 CONTENT_TYPES = {
     ".csv": "text/csv",
@@ -49,9 +48,9 @@ CONTENT_TYPES = {
 
 def processed_files(data_dir: Path) -> dict[str, Path]:
     """The pipeline's published files under ``<data_dir>/processed`` (CSVs and manifest.json)."""
-    folder = Path(data_dir) / "processed"
+    folder = Path(data_dir) / PUBLISHED_PREFIX
     return {
-        f"processed/{p.name}": p
+        f"{PUBLISHED_PREFIX}/{p.name}": p
         for p in sorted(folder.glob("*"))
         if p.is_file() and p.suffix in (".csv", ".json") and not p.name.startswith(".")
     }

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cdr_dagster.config import TOKEN_ENV_VAR, token_problem
+
 DEFAULT_BASE_URL = "https://api.cdr.fyi/v1"
-TOKEN_ENV_VAR = "CDR_FYI_API_TOKEN"
 
 
 class CdrFyiApiError(Exception):
@@ -58,12 +59,9 @@ def clean_token(token: str) -> str:
     """The token as it must be sent: surrounding whitespace stripped (a secret stored from a file
     often ends with a newline); a control character or space inside it is refused, naming the
     setting and never the token (requests would otherwise put the header in its error)."""
-    stripped = token.strip()
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in stripped):
-        raise CdrFyiTokenError(f"{TOKEN_ENV_VAR} contains a control character inside it: store the token alone, on one line.")
-    if any(c.isspace() for c in stripped):
-        raise CdrFyiTokenError(f"{TOKEN_ENV_VAR} contains a space inside it: store the token alone, on one line.")
-    return stripped
+    if problem := token_problem(token):
+        raise CdrFyiTokenError(problem)
+    return token.strip()
 
 
 class RateLimiter:

@@ -25,6 +25,11 @@ MANIFEST_KEY: Final = "processed/manifest.json"
 #: Every manifest that went live, under its stamp: what a roll-back puts back.
 MANIFEST_ARCHIVE_PREFIX: Final = "processed/manifests"
 
+#: The page's own code (dashboard/viz_files.py lists its files): this project's under a versioned
+#: prefix; today's live embed loads a flat key, which this project never writes.
+VIZ_PREFIX: Final = "viz/v2/"
+LEGACY_ENTRY_KEY: Final = "viz/chart_templates.js"
+
 #: Hand-dropped inputs (a person puts them there; the pipeline only reads them).
 CCN_INPUT_KEY: Final = "raw/ccn_companies.csv"
 CARBON_PRICING_INPUT_KEY: Final = "raw/world_bank_carbon_pricing.csv"
@@ -33,6 +38,10 @@ CARBON_PRICING_INPUT_KEY: Final = "raw/world_bank_carbon_pricing.csv"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # Dagster's are UUIDs
 _DATED = re.compile(r"^(?P<stem>.+?)_(?P<date>\d{8})(?:_(?P<seq>[1-9]\d*))?\.csv$")
 _STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+_STAMP = r"\d{8}T\d{6}Z"
+_ARCHIVE_KEY = re.compile(rf"^{MANIFEST_ARCHIVE_PREFIX}/(?P<stamp>{_STAMP})\.json$")
+# what a manifest may name: one file straight under processed/ (a roll-back refuses anything else)
+_PUBLISHED_DATASET_KEY = re.compile(rf"^{PUBLISHED_PREFIX}/[a-z0-9_]+\.csv$")
 
 
 @dataclass(frozen=True, order=True)
@@ -59,6 +68,25 @@ def utc_date_stamp(now: datetime | None = None) -> str:
 def dated_key(prefix: str, stem: str, date: str, seq: int = 1) -> str:
     suffix = "" if seq == 1 else f"_{seq}"
     return f"{prefix}/{stem}_{date}{suffix}.csv"
+
+
+def is_raw(key: str) -> bool:
+    return key.startswith(f"{RAW_PREFIX}/")
+
+
+def published_day_prefix(dataset: str, day: str) -> str:
+    """The prefix of every published version of ``dataset`` on the UTC day ``day`` (YYYYMMDD)."""
+    return f"{PUBLISHED_PREFIX}/{dataset}_{day}"
+
+
+def next_published_key(dataset: str, day: str, existing: list[str]) -> str:
+    """Where ``dataset`` is published next on ``day``: ``processed/<dataset>_<day>.csv``, or
+    ``..._<day>_<n>.csv`` after that day's highest version among ``existing``."""
+    return next_dated_key(PUBLISHED_PREFIX, dataset, day, existing)
+
+
+def is_published_dataset_key(key: str) -> bool:
+    return bool(_PUBLISHED_DATASET_KEY.match(key))
 
 
 def run_key(prefix: str, run_id: str, stem: str, date: str) -> str:
@@ -90,6 +118,12 @@ def manifest_archive_key(publication: str) -> str:
     return f"{MANIFEST_ARCHIVE_PREFIX}/{publication}.json"
 
 
+def manifest_archive_stamp(key: str) -> str | None:
+    """The publication stamp of an archived manifest's key, or None for any other key."""
+    match = _ARCHIVE_KEY.match(key)
+    return match["stamp"] if match else None
+
+
 def baseline_prefix(publication: str) -> str:
     """Where the gates' baseline of the publication stamped ``publication`` lives."""
     return f"{PUBLISHED_INPUTS_PREFIX}/{publication}"
@@ -105,6 +139,13 @@ def baseline_record_key(publication: str) -> str:
 
 def baseline_input_key(publication: str, asset: str) -> str:
     return f"{baseline_prefix(publication)}/{asset}.csv"
+
+
+def baseline_record_stamp(key: str) -> str | None:
+    """The publication stamp of a baseline record's key (``raw/published/<stamp>/inputs.json``),
+    or None for any other key (a baseline's input copies included)."""
+    publication, _, name = key.removeprefix(f"{PUBLISHED_INPUTS_PREFIX}/").partition("/")
+    return publication if key.startswith(f"{PUBLISHED_INPUTS_PREFIX}/") and name == BASELINE_RECORD else None
 
 
 #: What the page downloads, stored gzip-compressed: its datasets and its own versioned code.

@@ -20,7 +20,6 @@ from pydantic import Field, PrivateAttr
 
 from cdr_dagster.cdr_fyi.client import (
     DEFAULT_BASE_URL,
-    TOKEN_ENV_VAR,
     CdrFyiApiError,
     CdrFyiUnavailable,
     PullStats,
@@ -32,9 +31,9 @@ from cdr_dagster.cdr_fyi.client import (
 from cdr_dagster.cdr_fyi.http import RETRY_STATUSES, TooLarge, TooSlow, read_body, retried, retrying_session
 from cdr_dagster.cdr_fyi.sample import SAMPLE_TOKEN, SampleCdrFyiAdapter
 from cdr_dagster.cdr_fyi.schema import ID_COLUMNS, MAX_PAGE_SIZE, TABLES
-from cdr_dagster.config import token_problem
+from cdr_dagster.config import TOKEN_MISSING, token_problem
 
-__all__ = ["DEFAULT_BASE_URL", "TOKEN_ENV_VAR", "CdrFyiApi"]
+__all__ = ["DEFAULT_BASE_URL", "CdrFyiApi"]
 
 
 class CdrFyiApi(dg.ConfigurableResource):
@@ -71,10 +70,7 @@ class CdrFyiApi(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # A missing or malformed token will stay so: one sentence, never retried, never quoted.
         if not self.use_sample and not self.token.strip():
-            raise dg.Failure(
-                f"{TOKEN_ENV_VAR} is not set: the cdr.fyi pull needs a partner API token (cdr.fyi, Settings > API Access).",
-                allow_retries=False,
-            )
+            raise dg.Failure(TOKEN_MISSING, allow_retries=False)
         if not self.use_sample and (problem := token_problem(self.token)):
             raise dg.Failure(problem, allow_retries=False)
 

@@ -25,7 +25,7 @@ import dagster as dg
 import pandas as pd
 
 from cdr_dagster.domain.csv_format import csv_bytes_to_frame, frame_to_csv_bytes
-from cdr_dagster.domain.layout import RAW_PREFIX, run_key, utc_date_stamp
+from cdr_dagster.domain.layout import RAW_PREFIX, is_raw, run_key, utc_date_stamp
 from cdr_dagster.resources.storage import Storage
 
 PREFIX_METADATA_KEY = "cdr/prefix"
@@ -135,7 +135,7 @@ class CsvIOManager(dg.ConfigurableIOManager):
             context.log.warning(
                 f"{file.asset} was not built in this run: reading its newest materialization, from run {file.run_id}"
             )
-        return csv_bytes_to_frame(file.data, spreadsheet_safe=file.key.startswith(f"{RAW_PREFIX}/"))
+        return csv_bytes_to_frame(file.data, spreadsheet_safe=is_raw(file.key))
 
 
 class StagedFileLoader(dg.ConfigurableIOManager):

@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, PrivateAttr
 
+from cdr_dagster.config import BUCKET_MISSING
 from cdr_dagster.domain.layout import stored_object
 from cdr_dagster.resources.storage import Storage
 
@@ -33,7 +34,7 @@ class S3Storage(Storage):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         if not self.bucket:
-            raise dg.Failure("CDR_DASHBOARD_BUCKET is not set: name this deployment's S3 bucket.", allow_retries=False)
+            raise dg.Failure(BUCKET_MISSING, allow_retries=False)
 
     def _client(self) -> Any:
         # one client per resource: building a boto3 client reloads botocore's models (slow)

@@ -12,9 +12,8 @@ import dagster as dg
 import requests
 from pydantic import Field
 
+from cdr_dagster.config import WEBHOOK_MISSING
 from cdr_dagster.domain.slack_text import escape_slack
-
-WEBHOOK_ENV_VAR = "SLACK_WEBHOOK_URL"
 
 
 class SlackWebhook(dg.ConfigurableResource):
@@ -26,7 +25,7 @@ class SlackWebhook(dg.ConfigurableResource):
     def post(self, text: str, log: Callable[[str], None]) -> bool:
         """Post ``text``; log it instead when no webhook is set. True when Slack accepted it."""
         if not self.webhook_url:
-            log(f"{WEBHOOK_ENV_VAR} not set; message not sent to Slack:\n{text}")
+            log(f"{WEBHOOK_MISSING}:\n{text}")
             return False
         try:
             response = requests.post(self.webhook_url, json={"text": escape_slack(text)}, timeout=self.timeout_seconds)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
-from cdr_dagster.assets.automation.alerts import checks_not_run, weekly_refresh_failure_alert
 from cdr_dagster.assets.datasets import checks
 from cdr_dagster.assets.gates import REJECTED_ROWS
 from cdr_dagster.assets.sources import cdr_fyi as raw_checks
+from cdr_dagster.automation.alerts import checks_not_run, weekly_refresh_failure_alert
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.resources.slack import SlackWebhook
 from devtools.static_site import serving
@@ -109,5 +109,7 @@ def failure_alerts(world: World, run_id: str) -> list[str]:
             dagster_run=run,
             repository_def=definitions.get_repository_def(),
         ).for_run_failure()
-        weekly_refresh_failure_alert(context, slack=SlackWebhook(webhook_url=slack.url("/hook")), storage=world.storage)
+        weekly_refresh_failure_alert(
+            context, slack=SlackWebhook(webhook_url=slack.url("/hook")), storage=world.storage, deployment="local"
+        )
         return [json.loads(body)["text"] for method, _, body in slack.received if method == "POST"]

@@ -8,8 +8,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from cdr_dagster.assets.datasets.carbon_pricing import carbon_pricing
 from cdr_dagster.assets.datasets.checks import dataset_checks
-from cdr_dagster.assets.sources.carbon_pricing import carbon_pricing
 from cdr_dagster.deployments import resources_for
 from cdr_dagster.domain import quality
 from cdr_dagster.domain.transforms.carbon_pricing import CARBON_PRICING_MIN_YEAR

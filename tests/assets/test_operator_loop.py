@@ -171,8 +171,8 @@ def test_a_missing_setting_is_one_sentence_and_nothing_is_launched(tmp_path: Pat
     result = operate("refresh", env)
     assert result.returncode == 2
     assert result.stdout.splitlines() == [
-        "CDR_FYI_API_TOKEN is not set: the prod deployment pulls live data and needs the partner API token.",
-        "CDR_DASHBOARD_BUCKET is not set: name the prod deployment's S3 bucket.",
+        "CDR_FYI_API_TOKEN is not set: the live cdr.fyi pull needs a partner API token (cdr.fyi, Settings > API Access).",
+        "CDR_DASHBOARD_BUCKET is not set: name this deployment's S3 bucket.",
         "Nothing was launched: set these, then run the command again.",
     ]
     assert result.stderr == ""

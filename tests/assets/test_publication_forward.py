@@ -34,11 +34,11 @@ REDESIGNED = (PAGES / "redesigned.html").read_bytes()  # the scrape fails on it
 
 
 def local_job() -> dg.JobDefinition:
-    return build_definitions("local", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+    return build_definitions("local").resolve_job_def("weekly_refresh")
 
 
 def test_job() -> dg.JobDefinition:
-    return build_definitions("test", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+    return build_definitions("test").resolve_job_def("weekly_refresh")
 
 
 test_job.__test__ = False  # type: ignore[attr-defined]  # a job builder, not a test

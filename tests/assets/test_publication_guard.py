@@ -26,7 +26,7 @@ PUBLICATION = dg.AssetKey("dashboard_publication")
 def reexecutable_weekly_refresh() -> dg.JobDefinition:
     """weekly_refresh with the in-process executor, for the one test here that re-executes a run
     (Dagster caches a reconstructed job per function for the life of the process)."""
-    return build_definitions("local", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+    return build_definitions("local").resolve_job_def("weekly_refresh")
 
 
 def failure_sentence(result: dg.ExecuteInProcessResult | dg.ExecutionResult, step: str) -> str:
@@ -50,7 +50,7 @@ def test_a_rejected_week_stays_rejected_and_never_becomes_the_baseline(world: Wo
     assert world.published() == before
 
     # one click on dashboard_publication alone (no upstream in its run) refuses, writes nothing
-    job = build_definitions("local", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+    job = build_definitions("local").resolve_job_def("weekly_refresh")
     alone = job.execute_in_process(instance=world.instance, asset_selection=[PUBLICATION], raise_on_error=False)
     assert not alone.success
     assert failure_sentence(alone, "dashboard_publication") == (
@@ -120,7 +120,7 @@ def test_two_runs_at_once_never_publish_each_others_files(world: World) -> None:
 
 def test_a_run_whose_checks_were_left_out_publishes_nothing(world: World) -> None:
     before = publish_a_good_week(world)
-    job = build_definitions("local", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+    job = build_definitions("local").resolve_job_def("weekly_refresh")
     # every asset, but no check (the UI can launch that): nothing vouches for the files
     everything = set(job.asset_layer.executable_asset_keys)
     result = job.get_subset(asset_selection=everything, asset_check_selection=set()).execute_in_process(

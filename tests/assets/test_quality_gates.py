@@ -40,7 +40,7 @@ def in_process_weekly_refresh() -> dg.JobDefinition:
 
     Only one test re-executes through ``dg.reconstructable``: Dagster caches a reconstructed job
     for the life of the process, with the settings it was built with."""
-    return build_definitions("local", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+    return build_definitions("local").resolve_job_def("weekly_refresh")
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from cdr_dagster.assets.automation.jobs import MAX_RUNTIME_SECONDS, weekly_refresh, weekly_refresh_schedule
+from cdr_dagster.automation.jobs import MAX_RUNTIME_SECONDS, weekly_refresh, weekly_refresh_schedule
 
 
 def evaluate(instance: dg.DagsterInstance) -> list:

@@ -11,16 +11,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from cdr_dagster.assets.automation import freshness, jobs
-from cdr_dagster.assets.automation.alerts import (
+from cdr_dagster.assets.sources import ccn
+from cdr_dagster.automation import freshness, jobs
+from cdr_dagster.automation.alerts import (
     FailedCheck,
     failure_summary,
     page_state,
     retry_follows,
     weekly_refresh_failure_alert,
 )
-from cdr_dagster.assets.automation.freshness import late_assets, staleness_alert, staleness_text
-from cdr_dagster.assets.sources import ccn
+from cdr_dagster.automation.freshness import late_assets, staleness_alert, staleness_text
 from cdr_dagster.definitions import build_definitions
 from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.resources.input_files import CcnCompaniesFile
@@ -110,7 +110,7 @@ def test_a_stale_asset_gives_one_alert_a_day_naming_how_late_it_is(monkeypatch: 
                 instance=instance,
                 repository_def=repository,
                 cursor=cursor,
-                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook"))},
+                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook")), "deployment": "local"},
             )
             staleness_alert(context)
             cursor = context.cursor
@@ -136,7 +136,7 @@ def test_a_publication_posts_what_changed_to_slack(tmp_path: Path, monkeypatch: 
     with serving({"/hook": (200, b"ok")}) as slack:
         monkeypatch.setenv("CDR_DATA_DIR", str(tmp_path))
         monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.url("/hook"))
-        job = build_definitions("local", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+        job = build_definitions("local").resolve_job_def("weekly_refresh")
         assert job.execute_in_process(instance=dg.DagsterInstance.ephemeral()).success
         posts = [json.loads(body)["text"] for method, path, body in slack.received if (method, path) == ("POST", "/hook")]
     assert len(posts) == 1
@@ -150,7 +150,7 @@ def test_a_failed_run_is_posted_to_slack_naming_the_failed_step(tmp_path: Path, 
     monkeypatch.setenv("CDR_DATA_DIR", str(tmp_path))
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw/ccn_companies.csv").write_text("company_name,year_founded,pathway\nAlpha,1800,DAC\n")
-    job = build_definitions("local", executor_def=dg.in_process_executor).resolve_job_def("weekly_refresh")
+    job = build_definitions("local").resolve_job_def("weekly_refresh")
     with dg.DagsterInstance.ephemeral() as instance, serving({"/hook": (200, b"ok")}) as slack:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
         assert not result.success
@@ -163,7 +163,10 @@ def test_a_failed_run_is_posted_to_slack_naming_the_failed_step(tmp_path: Path, 
             dagster_run=run,
         ).for_run_failure()
         weekly_refresh_failure_alert(
-            context, slack=SlackWebhook(webhook_url=slack.url("/hook")), storage=LocalStorage(base_dir=str(tmp_path))
+            context,
+            slack=SlackWebhook(webhook_url=slack.url("/hook")),
+            storage=LocalStorage(base_dir=str(tmp_path)),
+            deployment="local",
         )
         [(method, path, body)] = slack.received
     text = json.loads(body)["text"]
@@ -231,7 +234,7 @@ def test_before_the_first_publication_the_staleness_sensor_says_once_that_no_dat
                 instance=instance,
                 repository_def=repository,
                 cursor=cursor,
-                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook"))},
+                resources={"slack": SlackWebhook(webhook_url=slack.url("/hook")), "deployment": "local"},
             )
             skip = staleness_alert(context)
             cursor = context.cursor

@@ -118,7 +118,7 @@ def _error_chain(error) -> str:
     ("settings", "sentence"),
     [
         ({"CDR_FYI_API_TOKEN": TOKEN}, "CDR_DASHBOARD_BUCKET is not set: name this deployment's S3 bucket."),
-        ({"CDR_DASHBOARD_BUCKET": BUCKET}, "CDR_FYI_API_TOKEN is not set: the cdr.fyi pull needs a partner API token"),
+        ({"CDR_DASHBOARD_BUCKET": BUCKET}, "CDR_FYI_API_TOKEN is not set: the live cdr.fyi pull needs a partner API token"),
     ],
 )
 def test_cloud_deployment_without_bucket_or_token_stops_with_one_clear_sentence(

@@ -237,8 +237,8 @@ def test_settings_are_checked_once_with_one_sentence_each() -> None:
 
     assert setting_problems({}) == []  # local: everything has a default
     assert setting_problems({"DAGSTER_DEPLOYMENT": "prod"}) == [
-        "CDR_FYI_API_TOKEN is not set: the prod deployment pulls live data and needs the partner API token.",
-        "CDR_DASHBOARD_BUCKET is not set: name the prod deployment's S3 bucket.",
+        "CDR_FYI_API_TOKEN is not set: the live cdr.fyi pull needs a partner API token (cdr.fyi, Settings > API Access).",
+        "CDR_DASHBOARD_BUCKET is not set: name this deployment's S3 bucket.",
     ]
     assert setting_problems({"DAGSTER_DEPLOYMENT": "staging"}) == [
         "DAGSTER_DEPLOYMENT='staging' is not a deployment: use one of local, test, prod."

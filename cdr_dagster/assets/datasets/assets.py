@@ -11,9 +11,10 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import DATASET_OPTIONS, PASSING_FAULT_RETRIES, table_metadata
+from cdr_dagster.assets.options import OWNERS, PASSING_FAULT_RETRIES, TABLE_KINDS, WEEKLY_FRESHNESS, table_metadata
 from cdr_dagster.domain import transforms
 from cdr_dagster.domain.datasets import DATASETS
+from cdr_dagster.domain.layout import STAGING_PREFIX
 from cdr_dagster.domain.transforms.dollars_spent import DollarsSpentError
 from cdr_dagster.domain.transforms.summary import (
     ccn_headline,
@@ -23,7 +24,17 @@ from cdr_dagster.domain.transforms.summary import (
 )
 from cdr_dagster.resources.cdr_fyi_api import CdrFyiApi
 from cdr_dagster.resources.cdr_fyi_site import DollarsSpentSource
+from cdr_dagster.resources.csv_io_manager import PREFIX_METADATA_KEY
 from cdr_dagster.resources.input_files import CcnCompaniesFile
+
+# Every dataset the page reads: written to staging/ first, published only once checked.
+DATASET_OPTIONS: dict[str, Any] = dict(
+    group_name="dashboard",
+    kinds=TABLE_KINDS,
+    owners=OWNERS,
+    metadata={PREFIX_METADATA_KEY: STAGING_PREFIX},
+    freshness_policy=WEEKLY_FRESHNESS,
+)
 
 
 def dataset_result(name: str, frame: pd.DataFrame, source: str, figures: Mapping[str, Any]) -> dg.MaterializeResult[pd.DataFrame]:

@@ -23,21 +23,21 @@ from typing import Any
 
 import dagster as dg
 
-from cdr_dagster.assets.common import OWNERS, WEEKLY_FRESHNESS
+from cdr_dagster.assets.options import OWNERS, WEEKLY_FRESHNESS
 from cdr_dagster.assets.publication.live import publication_metadata
 from cdr_dagster.assets.publication.verified import PublicationRefused, Vouched, blocking_checks, vouched_files
 from cdr_dagster.cdr_fyi.schema import TABLES
-from cdr_dagster.deployments import current_deployment
 from cdr_dagster.domain.datasets import DATASET_NAMES
 from cdr_dagster.domain.layout import (
-    BASELINE_RECORD,
     MANIFEST_KEY,
     PUBLISHED_INPUTS_PREFIX,
     PUBLISHED_PREFIX,
     baseline_input_key,
     baseline_record_key,
+    baseline_record_stamp,
     manifest_archive_key,
-    next_dated_key,
+    next_published_key,
+    published_day_prefix,
     stamp,
     utc_date_stamp,
 )
@@ -129,9 +129,7 @@ class _Writer:
 
 def _free_keys(storage: Storage, today: str) -> dict[str, str]:
     """The next unused ``processed/<dataset>_<today>[_n].csv`` of each dataset."""
-    return {
-        d: next_dated_key(PUBLISHED_PREFIX, d, today, storage.list_keys(f"{PUBLISHED_PREFIX}/{d}_{today}")) for d in DATASET_NAMES
-    }
+    return {d: next_published_key(d, today, storage.list_keys(published_day_prefix(d, today))) for d in DATASET_NAMES}
 
 
 def _listed(storage: Storage, record_key: str) -> list[str]:
@@ -145,11 +143,11 @@ def sweep(storage: Storage, live: Published, now: datetime) -> list[str]:
     live one, not archived) and is older than a publication can take, with the keys it lists
     that no other publication claims (a dataset key a killed one listed but never wrote is free,
     and a later publication may have taken it)."""
-    records = [k for k in storage.list_keys(f"{PUBLISHED_INPUTS_PREFIX}/") if k.endswith(f"/{BASELINE_RECORD}")]
+    records = [k for k in storage.list_keys(f"{PUBLISHED_INPUTS_PREFIX}/") if baseline_record_stamp(k) is not None]
     abandoned = []
     for key in records:
-        publication = key.removeprefix(f"{PUBLISHED_INPUTS_PREFIX}/").removesuffix(f"/{BASELINE_RECORD}")
-        if publication == live.stamp or storage.exists(manifest_archive_key(publication)):
+        publication = baseline_record_stamp(key)
+        if publication == live.stamp or storage.exists(manifest_archive_key(str(publication))):
             continue
         if now.timestamp() - storage.last_modified(key) < ABANDONED_SECONDS:
             continue  # perhaps another instance's publication, still running
@@ -169,7 +167,7 @@ def sweep(storage: Storage, live: Published, now: datetime) -> list[str]:
 
 
 def publish(
-    storage: Storage, files: Mapping[str, StoredFile], pulled: Pulled, live: Published, now: datetime
+    storage: Storage, deployment: str, files: Mapping[str, StoredFile], pulled: Pulled, live: Published, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, bytes]]:
     """Write the week's new keys, then switch the manifest if it is still ``live``'s, then archive
     it. Returns the manifest, the baseline record and every key written; refuses (having removed
@@ -196,7 +194,7 @@ def publish(
                 storage.write_bytes(record_key, manifest_bytes(inputs_record(inputs, now, pulled, keys)), JSON)
         record = inputs_record(inputs, now, pulled, keys)
         entries = {d: manifest_entry(keys[d], files[d].data, now, files[d].source) for d in DATASET_NAMES}
-        manifest = build_manifest(entries, current_deployment(), now)
+        manifest = build_manifest(entries, deployment, now)
         body = manifest_bytes(manifest)
         if not storage.replace_if(MANIFEST_KEY, body, live.version, content_type=JSON):
             raise refuse(
@@ -227,7 +225,11 @@ def archive_live(storage: Storage, live: Published) -> None:
     freshness_policy=WEEKLY_FRESHNESS,
 )
 def dashboard_publication(
-    context: dg.AssetExecutionContext, storage: Storage, slack: SlackWebhook, **loaded: StoredFile | None
+    context: dg.AssetExecutionContext,
+    storage: Storage,
+    slack: SlackWebhook,
+    deployment: dg.ResourceParam[str],
+    **loaded: StoredFile | None,
 ) -> dg.MaterializeResult:
     """What the public page serves this week: every dataset this run staged and checked, copied
     to a new published ``processed/`` key, and the manifest naming each one's key, rows,
@@ -250,7 +252,7 @@ def dashboard_publication(
     archive_live(storage, live)
     for key in sweep(storage, live, now):
         context.log.info(f"removed {storage.location(key)}: left by a publication that was killed before going live")
-    manifest, record, written = publish(storage, vouched.files, pulled, live, now)
+    manifest, record, written = publish(storage, deployment, vouched.files, pulled, live, now)
     entries = manifest["datasets"]
     context.log.info(
         f"published {len(entries)} datasets of run {context.run.run_id} to {storage.location(PUBLISHED_PREFIX + '/')}"
@@ -260,7 +262,7 @@ def dashboard_publication(
     after = _week_from_published(published)
     changes = weekly_changes(before, after)
     archived = storage.location(manifest_archive_key(published.stamp))
-    summary = changes_text(changes, current_deployment(), archived)
+    summary = changes_text(changes, deployment, archived)
     slack.post(summary, log=context.log.info)
     return dg.MaterializeResult(
         metadata=publication_metadata(manifest, written, archived, storage.location(MANIFEST_KEY), summary, changes)

@@ -3,13 +3,14 @@
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import (
+from cdr_dagster.assets.options import table_metadata
+from cdr_dagster.assets.sources.raw_inputs import (
     RAW_TABLE_OPTIONS,
     YEARLY_FILE_WINDOW,
     dropped_file_source,
     read_dropped_file,
-    table_metadata,
 )
+from cdr_dagster.domain.layout import CCN_INPUT_KEY
 from cdr_dagster.domain.transforms.ccn import ccn_pathway_counts, read_ccn_csv, validate_ccn_companies
 from cdr_dagster.resources.input_files import CcnCompaniesFile
 
@@ -19,7 +20,7 @@ ccn_companies_file = dropped_file_source(
     "ccn_companies_file",
     "ccn_input",
     GROUP,
-    "The CCN companies CSV as a person dropped it (raw/ccn_companies.csv). Observing it records "
+    f"The CCN companies CSV as a person dropped it ({CCN_INPUT_KEY}). Observing it records "
     "when it was last replaced, so its freshness policy can say when it is over a year old and "
     "due for CCN's next annual report.",
     YEARLY_FILE_WINDOW,

@@ -10,12 +10,9 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import (
-    PASSING_FAULT_RETRIES,
-    RAW_TABLE_OPTIONS,
-    table_metadata,
-)
 from cdr_dagster.assets.gates import Gate, GateInputs, asset_gates
+from cdr_dagster.assets.options import PASSING_FAULT_RETRIES, table_metadata
+from cdr_dagster.assets.sources.raw_inputs import RAW_TABLE_OPTIONS
 from cdr_dagster.cdr_fyi.client import CdrFyiApiError, CdrFyiUnavailable
 from cdr_dagster.cdr_fyi.schema import ID_COLUMNS, REQUIRED_COLUMNS, TABLES, records_to_frame
 from cdr_dagster.domain import quality

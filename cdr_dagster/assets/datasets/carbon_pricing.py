@@ -1,30 +1,15 @@
-"""The World Bank's yearly carbon-pricing figures, dropped in by hand: the file in group
-``world_bank`` (its source, as the CCN file is in ``ccn``), the dataset in ``dashboard``."""
+"""The ``carbon_pricing`` dataset (group ``dashboard``): the World Bank's yearly carbon-pricing
+figures, read straight from the file a person drops in (its observation is in
+assets/sources/world_bank.py, group ``world_bank``)."""
 
 import dagster as dg
 import pandas as pd
 
-from cdr_dagster.assets.common import (
-    DATASET_OPTIONS,
-    YEARLY_LATE_FILE_WINDOW,
-    dropped_file_source,
-    read_dropped_file,
-)
-from cdr_dagster.assets.datasets.assets import dataset_result
+from cdr_dagster.assets.datasets.assets import DATASET_OPTIONS, dataset_result
+from cdr_dagster.assets.sources.raw_inputs import read_dropped_file
 from cdr_dagster.domain.transforms.carbon_pricing import read_carbon_pricing_csv, validate_carbon_pricing
 from cdr_dagster.domain.transforms.summary import carbon_pricing_headline
 from cdr_dagster.resources.input_files import CarbonPricingFile
-
-world_bank_carbon_pricing_file = dropped_file_source(
-    "world_bank_carbon_pricing_file",
-    "carbon_pricing_input",
-    "world_bank",
-    "The World Bank carbon-pricing CSV as a person dropped it (raw/world_bank_carbon_pricing.csv), "
-    "from the yearly State and Trends of Carbon Pricing report. Observing it records when it was "
-    "last replaced; its freshness policy says when it is over a year and a month old, past the "
-    "report's usual release.",
-    YEARLY_LATE_FILE_WINDOW,
-)
 
 
 @dg.asset(deps=["world_bank_carbon_pricing_file"], **DATASET_OPTIONS, code_version="1")

@@ -4,10 +4,9 @@ import os
 
 import dagster as dg
 
+from cdr_dagster.config import weekly_cron
 from cdr_dagster.deployments import current_deployment
 
-WEEKLY_CRON_ENV_VAR = "CDR_WEEKLY_CRON"
-DEFAULT_WEEKLY_CRON = "0 6 * * 1"  # Mondays 06:00 UTC, before Europe and the Americas read the page
 RUN_RETRIES = 2
 # A run time limit (enforced by the instance's run monitoring, which then fails the run, and the
 # failure alert posts it): a normal run takes minutes; 3 h covers a pull held a whole hour by the
@@ -66,15 +65,11 @@ def skip_while_running(instance: dg.DagsterInstance, job_name: str) -> dg.SkipRe
     )
 
 
-def weekly_cron() -> str:
-    return os.getenv(WEEKLY_CRON_ENV_VAR, DEFAULT_WEEKLY_CRON).strip() or DEFAULT_WEEKLY_CRON
-
-
 # CDR_WEEKLY_CRON is read when the code location loads (a code server restart applies a change).
 @dg.schedule(
     name="weekly_refresh_schedule",
     job=weekly_refresh,
-    cron_schedule=weekly_cron(),
+    cron_schedule=weekly_cron(os.environ),
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Refreshes and publishes the dashboard every week, with no clicks needed; skipped, "

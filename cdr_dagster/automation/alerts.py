@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from cdr_dagster.assets.automation import jobs
 from cdr_dagster.assets.gates import REJECTED_ROWS
-from cdr_dagster.deployments import current_deployment
+from cdr_dagster.automation import jobs
 from cdr_dagster.domain.numbers import few
 from cdr_dagster.domain.published import read_published
 from cdr_dagster.resources.slack import SlackWebhook
@@ -207,7 +206,9 @@ def _step_errors(context: dg.RunFailureSensorContext, checks: list[FailedCheck])
     description="Posts one summary of a failed weekly refresh to Slack (SLACK_WEBHOOK_URL), or logs it, and notes "
     "on dashboard_publication when nothing was published.",
 )
-def weekly_refresh_failure_alert(context: dg.RunFailureSensorContext, slack: SlackWebhook, storage: Storage) -> None:
+def weekly_refresh_failure_alert(
+    context: dg.RunFailureSensorContext, slack: SlackWebhook, storage: Storage, deployment: dg.ResourceParam[str]
+) -> None:
     run = context.dagster_run
     try:
         repository = context.repository_def
@@ -223,7 +224,7 @@ def weekly_refresh_failure_alert(context: dg.RunFailureSensorContext, slack: Sla
         int(run.tags.get("dagster/retry_number", "0")),
         context.failure_event.message or "",
         _step_errors(context, checks),
-        current_deployment(),
+        deployment,
         checks,
         page,
         not_run,

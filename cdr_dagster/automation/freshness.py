@@ -1,7 +1,7 @@
 """Staleness alerts: when an asset is older than its freshness policy allows, say so once a day.
 
 Each weekly asset carries a ``FreshnessPolicy`` (a week plus a grace period), each hand-dropped
-file one of about a year (cdr_dagster/assets/common.py); the daemon shows their state in the UI.
+file one of about a year (cdr_dagster/assets/options.py, assets/sources/raw_inputs.py); the daemon shows their state in the UI.
 This sensor reads the same policies and posts one Slack message (or log line without a webhook)
 per late asset per day, naming the asset and how late it is. Before the first publication every
 asset is "never updated": it then says once that no data is published yet, instead.
@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from cdr_dagster.deployments import current_deployment
 from cdr_dagster.resources.slack import SlackWebhook
 
 PUBLICATION_ASSET = "dashboard_publication"
@@ -83,7 +82,7 @@ def _last_update(instance: dg.DagsterInstance, key: dg.AssetKey) -> datetime | N
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Posts to Slack (or logs) once a day for each asset older than its freshness policy allows.",
 )
-def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook) -> dg.SkipReason:
+def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook, deployment: dg.ResourceParam[str]) -> dg.SkipReason:
     now = utc_now()
     assert context.repository_def is not None, "the sensor runs inside its code location"
     windows = {
@@ -95,7 +94,7 @@ def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook) ->
     today = now.strftime("%Y-%m-%d")
     if context.instance.get_latest_materialization_event(dg.AssetKey(PUBLICATION_ASSET)) is None:
         if NO_DATA_CURSOR_KEY not in alerted:
-            slack.post(no_data_text(current_deployment()), log=context.log.warning)
+            slack.post(no_data_text(deployment), log=context.log.warning)
             alerted[NO_DATA_CURSOR_KEY] = today
             context.update_cursor(json.dumps(alerted, sort_keys=True))
         return dg.SkipReason("no data published yet: freshness alerts start after the first publication")
@@ -104,7 +103,7 @@ def staleness_alert(context: dg.SensorEvaluationContext, slack: SlackWebhook) ->
     for item in late_assets(windows, last, now):
         if alerted.get(item.asset) == today:
             continue
-        slack.post(staleness_text(item, current_deployment()), log=context.log.warning)
+        slack.post(staleness_text(item, deployment), log=context.log.warning)
         alerted[item.asset] = today
         posted.append(item.asset)
     context.update_cursor(json.dumps(alerted, sort_keys=True))
