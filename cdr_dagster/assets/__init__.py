@@ -9,9 +9,3 @@ run them are in cdr_dagster/automation/.
     options.py    owner, kinds, weekly freshness, retry policy and table metadata of every stage
     gates.py      a quality rule as a blocking check; one check step per asset
 """
-
-import warnings
-
-# The platform relies on these on purpose; one line here instead of a warning at every load.
-warnings.filterwarnings("ignore", message=r".*(`include_sources`|`multi_observable_source_asset`).*is currently in beta")
-warnings.filterwarnings("ignore", message=r"Function `load_definitions_from_modules` is currently in preview")

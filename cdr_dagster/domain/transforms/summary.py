@@ -28,10 +28,6 @@ def last(frame: pd.DataFrame | None, column: str) -> float | None:
     return None if frame is None or frame.empty else float(frame[column].iloc[-1])
 
 
-def _last(frame: pd.DataFrame, column: str) -> float:
-    return last(frame, column) or 0.0
-
-
 def _percent(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 2) if whole else None
 
@@ -43,10 +39,10 @@ def orders_headline(orders_for_viz: pd.DataFrame) -> dict[str, Any]:
     row); ``dac_share_pct`` is DAC tonnes purchased over all tonnes purchased;
     ``dac_total_spent_usd`` is the DAC "total spent" stat.
     """
-    purchased = _last(orders_for_viz, "tons_purchased_cum")
-    delivered = _last(orders_for_viz, "tons_delivered_cum")
-    dac_purchased = _last(orders_for_viz, "dac_tons_purchased_cum")
-    dac_delivered = _last(orders_for_viz, "dac_tons_delivered_cum")
+    purchased = last(orders_for_viz, "tons_purchased_cum") or 0.0
+    delivered = last(orders_for_viz, "tons_delivered_cum") or 0.0
+    dac_purchased = last(orders_for_viz, "dac_tons_purchased_cum") or 0.0
+    dac_delivered = last(orders_for_viz, "dac_tons_delivered_cum") or 0.0
     return {
         "tons_purchased_t": round(purchased, 1),
         "tons_delivered_t": round(delivered, 1),
@@ -55,7 +51,7 @@ def orders_headline(orders_for_viz: pd.DataFrame) -> dict[str, Any]:
         "dac_tons_delivered_t": round(dac_delivered, 1),
         "dac_percent_delivered_pct": _percent(dac_delivered, dac_purchased),
         "dac_share_pct": _percent(dac_purchased, purchased),
-        "dac_total_spent_usd": round(_last(orders_for_viz, "dac_price_usd_cum")),
+        "dac_total_spent_usd": round(last(orders_for_viz, "dac_price_usd_cum") or 0.0),
         "last_date": str(orders_for_viz["date"].iloc[-1]) if len(orders_for_viz) else None,
     }
 
@@ -63,16 +59,16 @@ def orders_headline(orders_for_viz: pd.DataFrame) -> dict[str, Any]:
 def purchasers_headline(purchasers_for_viz: pd.DataFrame) -> dict[str, Any]:
     """Unique purchasers, all and DAC (the page's "unique purchasers" stat)."""
     return {
-        "unique_purchasers": int(_last(purchasers_for_viz, "purchasers_count_cum")),
-        "dac_unique_purchasers": int(_last(purchasers_for_viz, "dac_purchasers_count_cum")),
+        "unique_purchasers": int(last(purchasers_for_viz, "purchasers_count_cum") or 0.0),
+        "dac_unique_purchasers": int(last(purchasers_for_viz, "dac_purchasers_count_cum") or 0.0),
     }
 
 
 def ccn_headline(ccn_data: pd.DataFrame) -> dict[str, Any]:
     """Companies founded, all and DAC, and the year range covered."""
     return {
-        "companies_founded": int(_last(ccn_data, "companies_founded_cum")),
-        "dac_companies_founded": int(_last(ccn_data, "dac_companies_founded_cum")),
+        "companies_founded": int(last(ccn_data, "companies_founded_cum") or 0.0),
+        "dac_companies_founded": int(last(ccn_data, "dac_companies_founded_cum") or 0.0),
         "first_year": int(ccn_data["year"].iloc[0]) if len(ccn_data) else None,
         "last_year": int(ccn_data["year"].iloc[-1]) if len(ccn_data) else None,
     }
