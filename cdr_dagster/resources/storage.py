@@ -66,7 +66,7 @@ class Storage(dg.ConfigurableResource):
 
     def remove_temp_files(self, older_than: float) -> list[str]:
         """Remove what writes killed midway left, if last touched before ``older_than`` (a Unix
-        time); returns where they were. None by default: an S3 PUT lands whole or not at all."""
+        time); returns their keys. Nothing by default: an S3 PUT lands whole or not at all."""
         return []
 
 
@@ -151,10 +151,16 @@ class LocalStorage(Storage):
 
     def remove_temp_files(self, older_than: float) -> list[str]:
         base = Path(self.base_dir)
-        stale = [p for p in base.rglob(f".*{TEMP_SUFFIX}") if p.is_file() and p.stat().st_mtime < older_than]
-        for path in stale:
+        removed = []
+        for path in base.rglob(f".*{TEMP_SUFFIX}"):
+            try:
+                if not path.is_file() or path.stat().st_mtime >= older_than:
+                    continue  # perhaps a write in progress
+            except FileNotFoundError:
+                continue  # a write that just finished renamed it
             path.unlink(missing_ok=True)
-        return sorted(p.relative_to(base).as_posix() for p in stale)
+            removed.append(path.relative_to(base).as_posix())
+        return sorted(removed)
 
     def location(self, key: str) -> str:
         return str(self._path(key).resolve())

@@ -62,7 +62,7 @@ def finished(process: subprocess.Popen[bytes], log: Path) -> int:
 def assert_lost(sentence: str, pulled_a: Pulled, won: Pulled, stamp: str) -> None:
     assert sentence.startswith("dashboard_publication refused: "), sentence
     assert f"changed while this run was publishing its data ({pulled_a.describe()}): " in sentence, sentence
-    assert f"made another week live ({won.describe()}, published {stamp}); nothing was published" in sentence, sentence
+    assert f"switched it (live now: {won.describe()}, published {stamp}); nothing was published" in sentence, sentence
     assert sentence.endswith("(start a fresh refresh: its checks compare with what is live).")
 
 

@@ -85,7 +85,7 @@ def pull_of(instance: dg.DagsterInstance, files: Mapping[str, StoredFile]) -> Pu
 def live_week(live: Published) -> str:
     """The live week in a refusal: whose pulls it holds and which publication made it live."""
     if live.manifest is None:
-        return "nothing is live"
+        return "nothing: the manifest was removed"
     return f"{live.pulled.describe()}, published {live.stamp}" if live.pulled else f"published {live.stamp}"
 
 
@@ -208,8 +208,8 @@ def publish(
             # the loser of a race between instances: the winner's manifest says which week won
             raise refuse(
                 f"{storage.location(MANIFEST_KEY)} changed while this run was publishing its data "
-                f"({pulled.describe()}): another publication or a roll-back made another week live "
-                f"({live_week(read_published(storage))}); {NOTHING} (start a fresh refresh: its checks compare "
+                f"({pulled.describe()}): another publication or a roll-back switched it (live now: "
+                f"{live_week(read_published(storage))}); {NOTHING} (start a fresh refresh: its checks compare "
                 "with what is live)."
             )
     except BaseException:
