@@ -19,6 +19,9 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+#: A local write goes to ``.<name>.<random>.tmp`` beside its target, then is renamed onto it.
+TEMP_SUFFIX = ".tmp"
+
 
 class Storage(dg.ConfigurableResource):
     """Byte-level access to the platform's keys. Subclasses: a folder or a bucket."""
@@ -61,6 +64,11 @@ class Storage(dg.ConfigurableResource):
         if absent), atomically: False, and nothing written, when another writer got there first."""
         raise NotImplementedError
 
+    def remove_temp_files(self, older_than: float) -> list[str]:
+        """Remove what writes killed midway left, if last touched before ``older_than`` (a Unix
+        time); returns their keys. Nothing by default: an S3 PUT lands whole or not at all."""
+        return []
+
 
 class LocalStorage(Storage):
     """Keys as files under a folder (``CDR_DATA_DIR``, default ``./data``)."""
@@ -76,6 +84,7 @@ class LocalStorage(Storage):
     def write_bytes(self, key: str, data: bytes, content_type: str = "text/csv") -> None:
         path = self._path(key)
         # written beside the target, then renamed: a crash mid-write leaves only a temp file
+        # (which the publication's sweep removes)
         tmp = _written_beside(path, data)
         try:
             os.replace(tmp, path)
@@ -140,6 +149,19 @@ class LocalStorage(Storage):
     def last_modified(self, key: str) -> float:
         return self._path(key).stat().st_mtime
 
+    def remove_temp_files(self, older_than: float) -> list[str]:
+        base = Path(self.base_dir)
+        removed = []
+        for path in base.rglob(f".*{TEMP_SUFFIX}"):
+            try:
+                if not path.is_file() or path.stat().st_mtime >= older_than:
+                    continue  # perhaps a write in progress
+            except FileNotFoundError:
+                continue  # a write that just finished renamed it
+            path.unlink(missing_ok=True)
+            removed.append(path.relative_to(base).as_posix())
+        return sorted(removed)
+
     def location(self, key: str) -> str:
         return str(self._path(key).resolve())
 
@@ -147,7 +169,7 @@ class LocalStorage(Storage):
 def _written_beside(path: Path, data: bytes) -> Path:
     """``data`` in a new temp file in ``path``'s folder (created if needed), flushed to disk."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -5,6 +5,10 @@ talks to moto's S3 server through a proxy that holds one PUT of its publication;
 has it, the test kills the process (SIGKILL). A fresh run then publishes at once, the manifest
 names only files that exist with their SHA-256, and what the dead run left is exactly what the
 next publication's sweep removes once it is 15 minutes old (called here with the clock moved on).
+
+On a data folder the run is stopped at its manifest switch by the folder's lock, held by the test
+(tests/assets/folder_lock.py), and killed while it waits; its leftovers, aged 16 minutes, are
+removed by the next publication, its half-written temp file included.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from cdr_dagster.assets.publication.assets import ABANDONED_SECONDS, sweep
 from cdr_dagster.domain import layout
 from cdr_dagster.domain.manifest import publication_stamp
 from cdr_dagster.domain.published import read_published
-from cdr_dagster.resources.storage import Storage
+from cdr_dagster.resources.storage import LocalStorage, Storage
 from tests.assets import test_publication_forward as forward
+from tests.assets.folder_lock import holding, wait_until_it_waits
 from tests.assets.test_publication_forward import Week
 from tests.page.fault_proxy import HoldingProxy
 
@@ -131,3 +136,50 @@ def test_a_run_killed_mid_publication_is_followed_at_once_by_one_that_publishes(
     assert left <= set(removed)
     assert unaccounted(week.storage) == set()
     assert consistent(week.storage) == live  # the sweep touched nothing live
+
+
+def temp_files(data: Path) -> set[str]:
+    """What unfinished local writes left: hidden ``.<name>.<random>.tmp`` files beside their targets."""
+    return {p.relative_to(data).as_posix() for p in data.rglob(".*")}
+
+
+@pytest.mark.parametrize("week", ["local"], indirect=True)
+def test_a_run_killed_at_the_manifest_switch_of_a_folder_leaves_nothing_behind(week: Week, tmp_path: Path) -> None:
+    assert isinstance(week.storage, LocalStorage)
+    assert week.run().success  # a first week is live
+    first = consistent(week.storage)
+    data = Path(week.storage.base_dir)
+    processed = data / layout.PUBLISHED_PREFIX
+
+    log = tmp_path / "worker.log"
+    with holding(processed):  # as another instance switching the manifest: the run waits at its switch
+        killed = worker(tmp_path / "home", {}, log)
+        try:
+            wait_until_it_waits(killed, processed, log)
+        finally:
+            killed.send_signal(signal.SIGKILL)  # the kernel drops its place in the queue; nothing is held
+            killed.wait()
+    assert killed.returncode == -signal.SIGKILL
+
+    # the page never changed; left: the dead run's baseline, its seven datasets, its new manifest half-done
+    assert week.manifest() == first
+    left = unaccounted(week.storage)
+    assert any(k.startswith(f"{layout.PUBLISHED_INPUTS_PREFIX}/") and k.endswith("/inputs.json") for k in left)
+    written = {d.stem for d in map(layout.parse_dated_key, left) if d and d.key.startswith(f"{layout.PUBLISHED_PREFIX}/")}
+    assert len(written) == 7, written
+    [temp] = temp_files(data)
+    assert temp.startswith(f"{layout.PUBLISHED_PREFIX}/.manifest.json.") and temp.endswith(".tmp")
+
+    assert week.run().success  # at once: nothing to wait for, nothing held
+    live = consistent(week.storage)
+    assert live["generated_at"] > first["generated_at"]
+    # kept while they may still be another instance's publication in progress ...
+    assert unaccounted(week.storage) == left
+    assert temp_files(data) == {temp}
+    # ... and removed by the first publication once they are 16 minutes old
+    for key in [*left, temp]:
+        path = data / key
+        os.utime(path, (path.stat().st_mtime - 16 * 60,) * 2)
+    assert week.run().success
+    assert unaccounted(week.storage) == set()
+    assert temp_files(data) == set()

@@ -12,8 +12,8 @@ if it is still the manifest read: S3 ``IfMatch``), then archives that manifest. 
 ``dashboard_publication`` pool runs one publication at a time per instance; the conditional
 write makes the loser of a race between instances or laptops learn it lost. A publication that
 fails removes what it wrote; one killed leaves only keys its baseline record lists and no
-manifest names, which the next publication removes (after 15 minutes: it may be another
-instance's, still running).
+manifest names (and, on a local folder, temp files of its unfinished writes), which the next
+publication removes (after 15 minutes: it may be another instance's, still running).
 """
 
 import json
@@ -82,13 +82,19 @@ def pull_of(instance: dg.DagsterInstance, files: Mapping[str, StoredFile]) -> Pu
     return min(pulls, key=lambda p: p.at)
 
 
+def live_week(live: Published) -> str:
+    """The live week in a refusal: whose pulls it holds and which publication made it live."""
+    if live.manifest is None:
+        return "nothing: the manifest was removed"
+    return f"{live.pulled.describe()}, published {live.stamp}" if live.pulled else f"published {live.stamp}"
+
+
 def judged_against_live(vouched: Vouched, pulled: Pulled, live: Published) -> None:
     """Refuse a week older than the live one, or one whose gates compared it with another week."""
     if live.pulled is not None and pulled.at < live.pulled.at:
         raise refuse(
-            f"this run's data ({pulled.describe()}) is older than the live week's ({live.pulled.describe()}, "
-            f"published {live.stamp}); {NOTHING}: the page keeps the newer week (start a fresh refresh rather than "
-            "re-executing this run)."
+            f"this run's data ({pulled.describe()}) is older than the live week's ({live_week(live)}); {NOTHING}: "
+            "the page keeps the newer week (start a fresh refresh rather than re-executing this run)."
         )
     moved = sorted(vouched.baselines - {live.stamp})
     if moved:
@@ -139,10 +145,11 @@ def _listed(storage: Storage, record_key: str) -> list[str]:
 
 
 def sweep(storage: Storage, live: Published, now: datetime) -> list[str]:
-    """Remove what killed publications left: each baseline record that never went live (not the
-    live one, not archived) and is older than a publication can take, with the keys it lists
-    that no other publication claims (a dataset key a killed one listed but never wrote is free,
-    and a later publication may have taken it)."""
+    """Remove what killed runs left, once older than a publication can take: the temp files of
+    writes killed midway (local storage), and each baseline record that never went live (not the
+    live one, not archived) with the keys it lists that no other publication claims (a dataset
+    key a killed one listed but never wrote is free, and a later publication may have taken it)."""
+    removed = storage.remove_temp_files(older_than=now.timestamp() - ABANDONED_SECONDS)
     records = [k for k in storage.list_keys(f"{PUBLISHED_INPUTS_PREFIX}/") if baseline_record_stamp(k) is not None]
     abandoned = []
     for key in records:
@@ -153,10 +160,9 @@ def sweep(storage: Storage, live: Published, now: datetime) -> list[str]:
             continue  # perhaps another instance's publication, still running
         abandoned.append(key)
     if not abandoned:
-        return []
+        return removed
     claimed = {k for record in records if record not in abandoned for k in _listed(storage, record)}
     claimed |= {entry["key"] for entry in ((live.manifest or {}).get("datasets") or {}).values()}
-    removed = []
     for record in abandoned:
         listed = [k for k in _listed(storage, record) if k not in claimed]
         for key in listed:
@@ -197,9 +203,12 @@ def publish(
         manifest = build_manifest(entries, deployment, now)
         body = manifest_bytes(manifest)
         if not storage.replace_if(MANIFEST_KEY, body, live.version, content_type=JSON):
+            # the loser of a race between instances: the winner's manifest says which week won
             raise refuse(
-                f"{storage.location(MANIFEST_KEY)} changed while this run was publishing (another publication or a "
-                f"roll-back switched it); {NOTHING} (start a fresh refresh: its checks compare with what is live)."
+                f"{storage.location(MANIFEST_KEY)} changed while this run was publishing its data "
+                f"({pulled.describe()}): another publication or a roll-back switched it (live now: "
+                f"{live_week(read_published(storage))}); {NOTHING} (start a fresh refresh: its checks compare "
+                "with what is live)."
             )
     except BaseException:
         writer.undo()
@@ -251,7 +260,7 @@ def dashboard_publication(
     now = datetime.now(UTC)
     archive_live(storage, live)
     for key in sweep(storage, live, now):
-        context.log.info(f"removed {storage.location(key)}: left by a publication that was killed before going live")
+        context.log.info(f"removed {storage.location(key)}: left by a run that was killed before its write went live")
     manifest, record, written = publish(storage, deployment, vouched.files, pulled, live, now)
     entries = manifest["datasets"]
     context.log.info(
