@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from cdr_dagster.domain import layout
 from deployment.deploy import build_lambda_package, load_config
 from devtools.task_definitions import ACCOUNT, load_template
 from presign_lambda.s3 import WORST_CASE_REQUEST_SECONDS
@@ -228,7 +229,7 @@ def test_the_pipeline_writes_only_raw_staging_and_processed(template: dict[str, 
     on_dashboard = [s for s in statements(role) if "DashboardBucket" in str(s["Resource"])]
     assert [(s["Sid"], s["Effect"]) for s in on_dashboard] == [
         ("ReadWriteOwnPrefixes", "Allow"),
-        ("DeleteOwnScratch", "Allow"),
+        ("RemoveUnpublishedFiles", "Allow"),
         ("NeverOverwriteHandDroppedInputs", "Deny"),
         ("ListOwnPrefixes", "Allow"),
     ]  # nothing else: no viz/, no deployments/
@@ -238,7 +239,7 @@ def test_the_pipeline_writes_only_raw_staging_and_processed(template: dict[str, 
     ]
     assert (on_dashboard[1]["Action"], on_dashboard[1]["Resource"]) == (
         "s3:DeleteObject",
-        {"Fn::Sub": "${DashboardBucket.Arn}/staging/*"},
+        [{"Fn::Sub": f"${{DashboardBucket.Arn}}/{pattern}"} for pattern in ("processed/*.csv", "raw/published/*")],
     )
     assert on_dashboard[3]["Action"] == "s3:ListBucket"
     assert on_dashboard[3]["Condition"] == {"StringLikeIfExists": {"s3:prefix": ["raw/*", "staging/*", "processed/*"]}}
@@ -327,8 +328,21 @@ def test_the_pipeline_never_overwrites_the_hand_dropped_inputs(stacks: dict[str,
         "processed/manifest.json",
     ):
         assert may(stacks, pipeline, "s3:PutObject", "cdr-dashboard-prod", key), key
-    assert may(stacks, pipeline, "s3:DeleteObject", "cdr-dashboard-prod", "staging/publication.lock")
-    assert not may(stacks, pipeline, "s3:DeleteObject", "cdr-dashboard-prod", "processed/orders_for_viz_20261127.csv")
+    # what a failed, losing or killed publication wrote, removed by itself or by the next one's sweep
+    for key in (
+        layout.next_published_key("orders_for_viz", "20261127", ["processed/orders_for_viz_20261127.csv"]),
+        layout.baseline_record_key("20261127T060000Z"),
+        layout.baseline_input_key("20261127T060000Z", "cdr_fyi_orders"),
+    ):
+        assert may(stacks, pipeline, "s3:DeleteObject", "cdr-dashboard-prod", key), key
+    # never what says what is live, nor the pipeline's other files
+    for key in (
+        layout.MANIFEST_KEY,
+        layout.manifest_archive_key("20261127T060000Z"),
+        "raw/cdr_fyi_orders_20261127.csv",
+        "staging/orders_for_viz_20261127.csv",
+    ):
+        assert not may(stacks, pipeline, "s3:DeleteObject", "cdr-dashboard-prod", key), key
     assert not may(stacks, pipeline, "s3:PutObject", "cdr-dashboard-prod", "viz/v2/chart_templates.js")
 
 
