@@ -75,7 +75,9 @@ def refusal(result: dg.ExecuteInProcessResult | dg.ExecutionResult) -> str:
 @pytest.fixture(params=["local", "s3"])
 def week(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Week]:
     with (
-        FakeCdrFyi(copy.deepcopy(sample_tables()), TOKEN) as api,
+        # cdr.fyi's limits over 3 s, not a minute: these tests pull many weeks back to back, and a
+        # full minute's quota would make most of them wait out a 429 (the pull's own tests cover it)
+        FakeCdrFyi(copy.deepcopy(sample_tables()), TOKEN, window_scale=0.05) as api,
         serving({"/": (200, CURRENT_PAGE)}) as site,
         dg.DagsterInstance.ephemeral() as instance,
     ):

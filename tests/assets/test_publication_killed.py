@@ -1,14 +1,16 @@
 """A run killed mid-publication blocks nothing, and what it wrote is removed later (#18).
 
-The kill is real: a weekly_refresh run in a process of its own (tests/assets/weekly_run.py)
-talks to moto's S3 server through a proxy that holds one PUT of its publication; once the proxy
-has it, the test kills the process (SIGKILL). A fresh run then publishes at once, the manifest
-names only files that exist with their SHA-256, and what the dead run left is exactly what the
-next publication's sweep removes once it is 15 minutes old (called here with the clock moved on).
+The kill is real: a weekly_refresh run in a process of its own (tests/assets/weekly_run.py) is
+caught at one write of its publication and killed there (SIGKILL). On moto's S3 server a proxy
+holds the PUT; on a data folder the run stops once the write's temp file is written, before it takes its key (weekly_run.py's
+``HOLD_WRITE``). A fresh run then publishes at once, the manifest names only files that exist with
+their SHA-256, and what the dead run left (and, on a folder, its half-written temp file) is exactly
+what the next publication's sweep removes once it is 15 minutes old (called here with the clock
+moved on).
 
-On a data folder the run is stopped at its manifest switch by the folder's lock, held by the test
-(tests/assets/folder_lock.py), and killed while it waits; its leftovers, aged 16 minutes, are
-removed by the next publication, its half-written temp file included.
+On a data folder the run is also killed while it waits for the folder's lock at its manifest
+switch, held by the test (tests/assets/folder_lock.py); its leftovers, aged 16 minutes, are
+removed by the next publication, its temp file included.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -39,16 +42,22 @@ week = forward.week  # the fixture: storage (a folder or moto's S3), the fake cd
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Where the run is killed: the PUT the proxy holds (a publication writes its baseline, the
-#: datasets in DATASET_NAMES order, switches the manifest, then archives it).
+#: datasets in DATASET_NAMES order, switches the manifest, then archives it) ...
 MOMENTS = {
     "a dataset file": r"^processed/latest_deals_\d{8}(_\d+)?\.csv$",  # the third of seven
     "the manifest write": r"^processed/manifest\.json$",
     # not the live week's archive: a publication first re-archives the live manifest (if absent)
     "the manifest archive": r"^processed/manifests/(?!LIVE\.json)",
 }
+#: ... or, on a data folder, the temp file its write fills beside the key (``.<name>.<random>.tmp``)
+FOLDER_MOMENTS = {
+    "a dataset file": r"^processed/\.latest_deals_\d{8}(_\d+)?\.csv\.\w+\.tmp$",
+    "the manifest write": r"^processed/\.manifest\.json\.\w+\.tmp$",
+    "the manifest archive": r"^processed/manifests/\.(?!LIVE\.json)[^/]+\.tmp$",
+}
 
 
-def worker(home: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def worker(home: Path, env: dict[str, str], log: Path, pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
     """weekly_refresh in a process of its own, on its own instance at ``home``."""
     home.mkdir(exist_ok=True)
     with log.open("wb") as out:
@@ -58,7 +67,43 @@ def worker(home: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes
             env={**os.environ, **env, "DAGSTER_HOME": str(home)},
             stdout=out,
             stderr=subprocess.STDOUT,
+            pass_fds=pass_fds,
         )
+
+
+def killed_at(moment: str, live: str, s3, tmp_path: Path) -> str:
+    """Start a weekly run in its own process, catch it at ``moment``'s write, SIGKILL it there;
+    returns what it was writing (a key on S3, a temp file's path on a folder)."""
+    log = tmp_path / "worker.log"
+    if s3 is not None:
+        with HoldingProxy(s3.endpoint_url, hold=MOMENTS[moment].replace("LIVE", live)) as proxy:
+            killed = worker(tmp_path / "home", {"AWS_ENDPOINT_URL_S3": proxy.url}, log)
+            try:
+                while not proxy.held.wait(timeout=0.2):  # the run pulls, builds, checks, then publishes
+                    assert killed.poll() is None, f"the run ended before writing {moment}:\n{log.read_text()[-3000:]}"
+            finally:
+                killed.send_signal(signal.SIGKILL)  # mid-PUT: the proxy has it, S3 never will
+                killed.wait()
+        held = proxy.held_key
+    else:
+        told, tell = os.pipe()  # the run says on this pipe which write it stopped at
+        hold = {"HOLD_WRITE": FOLDER_MOMENTS[moment].replace("LIVE", live), "HOLD_FD": str(tell)}
+        try:
+            killed = worker(tmp_path / "home", hold, log, pass_fds=(tell,))
+        finally:
+            os.close(tell)
+        with os.fdopen(told) as pipe:
+            try:
+                while not select.select([pipe], [], [], 0.2)[0]:  # the run pulls, builds, checks, then publishes
+                    assert killed.poll() is None, f"the run ended before writing {moment}:\n{log.read_text()[-3000:]}"
+                held = pipe.readline().strip()
+            finally:
+                killed.send_signal(signal.SIGKILL)  # mid-write: the temp file exists, the key is untouched
+                killed.wait()
+        assert held, f"the run ended before writing {moment}:\n{log.read_text()[-3000:]}"
+    assert killed.returncode == -signal.SIGKILL
+    assert held.startswith("processed/")
+    return held
 
 
 def consistent(storage: Storage) -> dict:
@@ -88,25 +133,17 @@ def unaccounted(storage: Storage) -> set[str]:
     return datasets | baselines
 
 
-@pytest.mark.parametrize("week", ["s3"], indirect=True)
 @pytest.mark.parametrize("moment", list(MOMENTS))
 def test_a_run_killed_mid_publication_is_followed_at_once_by_one_that_publishes(
-    week: Week, moment: str, s3, tmp_path: Path
+    week: Week, moment: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    on_s3 = not isinstance(week.storage, LocalStorage)
     assert week.run().success  # a first week is live
     first = consistent(week.storage)
 
-    with HoldingProxy(s3.endpoint_url, hold=MOMENTS[moment].replace("LIVE", str(publication_stamp(first)))) as proxy:
-        log = tmp_path / "worker.log"
-        killed = worker(tmp_path / "home", {"AWS_ENDPOINT_URL_S3": proxy.url}, log)
-        try:
-            while not proxy.held.wait(timeout=0.2):  # the run pulls, builds, checks, then publishes
-                assert killed.poll() is None, f"the run ended before writing {moment}:\n{log.read_text()[-3000:]}"
-        finally:
-            killed.send_signal(signal.SIGKILL)  # mid-PUT: the proxy has it, S3 never will
-            killed.wait()
-    assert killed.returncode == -signal.SIGKILL
-    assert proxy.held_key.startswith("processed/")
+    held = killed_at(moment, str(publication_stamp(first)), request.getfixturevalue("s3") if on_s3 else None, tmp_path)
+    temps = temps_of(week.storage)
+    assert temps == (set() if on_s3 else {held})  # a folder: the one temp file the run was writing
 
     left = unaccounted(week.storage)
     dead = json.loads(week.storage.read_bytes(layout.MANIFEST_KEY))
@@ -130,17 +167,24 @@ def test_a_run_killed_mid_publication_is_followed_at_once_by_one_that_publishes(
     assert json.loads(week.storage.read_bytes(layout.manifest_archive_key(str(publication_stamp(dead))))) == dead
     # the dead run's leftovers are kept while they may still be a publication in progress ...
     assert unaccounted(week.storage) == left
+    assert temps_of(week.storage) == temps
     # ... and removed by the first publication after ABANDONED_SECONDS (its sweep, clock moved on)
     later = datetime.now(UTC) + timedelta(seconds=ABANDONED_SECONDS + 60)
     removed = sweep(week.storage, read_published(week.storage), later)
-    assert left <= set(removed)
+    assert left | temps <= set(removed)
     assert unaccounted(week.storage) == set()
+    assert temps_of(week.storage) == set()
     assert consistent(week.storage) == live  # the sweep touched nothing live
 
 
 def temp_files(data: Path) -> set[str]:
     """What unfinished local writes left: hidden ``.<name>.<random>.tmp`` files beside their targets."""
     return {p.relative_to(data).as_posix() for p in data.rglob(".*")}
+
+
+def temps_of(storage: Storage) -> set[str]:
+    """A folder's temp files; none in a bucket (a PUT lands whole or not at all)."""
+    return temp_files(Path(storage.base_dir)) if isinstance(storage, LocalStorage) else set()
 
 
 @pytest.mark.parametrize("week", ["local"], indirect=True)
