@@ -4,7 +4,7 @@ The kill is real: a weekly_refresh run in a process of its own (tests/assets/wee
 caught at one write of its publication and killed there (SIGKILL). On moto's S3 server a proxy
 holds the PUT; on a data folder the run stops once the write's temp file is written, before it takes its key (weekly_run.py's
 ``HOLD_WRITE``). A fresh run then publishes at once, the manifest names only files that exist with
-their SHA-256, and what the dead run left (and, on a folder, its half-written temp file) is exactly
+their SHA-256, and what the dead run left (and, on a folder, the temp file of its unfinished write) is exactly
 what the next publication's sweep removes once it is 15 minutes old (called here with the clock
 moved on).
 
