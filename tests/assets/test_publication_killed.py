@@ -2,11 +2,11 @@
 
 The kill is real: a weekly_refresh run in a process of its own (tests/assets/weekly_run.py) is
 caught at one write of its publication and killed there (SIGKILL). On moto's S3 server a proxy
-holds the PUT; on a data folder the run stops once the write's temp file is written, before it takes its key (weekly_run.py's
-``HOLD_WRITE``). A fresh run then publishes at once, the manifest names only files that exist with
-their SHA-256, and what the dead run left (and, on a folder, the temp file of its unfinished write) is exactly
-what the next publication's sweep removes once it is 15 minutes old (called here with the clock
-moved on).
+holds the PUT; on a data folder the run stops once the write's temp file is written, before it
+takes its key (weekly_run.py's ``HOLD_WRITE``). A fresh run then publishes at once, the manifest
+names only files that exist with their SHA-256, and what the dead run left (on a folder, the temp
+file of its unfinished write too) is exactly what the next publication's sweep removes once it is
+15 minutes old (called here with the clock moved on).
 
 On a data folder the run is also killed while it waits for the folder's lock at its manifest
 switch, held by the test (tests/assets/folder_lock.py); its leftovers, aged 16 minutes, are
@@ -75,12 +75,13 @@ def killed_at(moment: str, live: str, s3, tmp_path: Path) -> str:
     """Start a weekly run in its own process, catch it at ``moment``'s write, SIGKILL it there;
     returns what it was writing (a key on S3, a temp file's path on a folder)."""
     log = tmp_path / "worker.log"
+    ended = f"the run ended before writing {moment}:\n"  # then the end of its log
     if s3 is not None:
         with HoldingProxy(s3.endpoint_url, hold=MOMENTS[moment].replace("LIVE", live)) as proxy:
             killed = worker(tmp_path / "home", {"AWS_ENDPOINT_URL_S3": proxy.url}, log)
             try:
                 while not proxy.held.wait(timeout=0.2):  # the run pulls, builds, checks, then publishes
-                    assert killed.poll() is None, f"the run ended before writing {moment}:\n{log.read_text()[-3000:]}"
+                    assert killed.poll() is None, ended + log.read_text()[-3000:]
             finally:
                 killed.send_signal(signal.SIGKILL)  # mid-PUT: the proxy has it, S3 never will
                 killed.wait()
@@ -95,12 +96,12 @@ def killed_at(moment: str, live: str, s3, tmp_path: Path) -> str:
         with os.fdopen(told) as pipe:
             try:
                 while not select.select([pipe], [], [], 0.2)[0]:  # the run pulls, builds, checks, then publishes
-                    assert killed.poll() is None, f"the run ended before writing {moment}:\n{log.read_text()[-3000:]}"
+                    assert killed.poll() is None, ended + log.read_text()[-3000:]
                 held = pipe.readline().strip()
             finally:
                 killed.send_signal(signal.SIGKILL)  # mid-write: the temp file exists, the key is untouched
                 killed.wait()
-        assert held, f"the run ended before writing {moment}:\n{log.read_text()[-3000:]}"
+        assert held, ended + log.read_text()[-3000:]
     assert killed.returncode == -signal.SIGKILL
     assert held.startswith("processed/")
     return held
